@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/**
+ * The test suite, as `npm test` runs it:
+ *   1. unit tests (src/**\/*.test.ts), the store conformance suite (both backends) and every
+ *      black-box test under test/ on the embedded SQLite store;
+ *   2. the black-box tests again on PostgreSQL (TEST_STORE=postgres), each server on a fresh database.
+ * Without a reachable PostgreSQL server the second pass is skipped with a message, except under
+ * CI, where it must run. Extra arguments narrow the files: `npm test -- test/e2e/gateway.test.ts`.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const find = (dir) =>
+  readdirSync(join(root, dir), { recursive: true })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+
+const only = process.argv.slice(2);
+const pick = (files) => (only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files);
+const unit = pick([...find('src'), ...find('test/store')]);
+const blackBox = pick(find('test').filter((f) => !f.startsWith('test/store/')));
+const concurrency = process.env.TEST_CONCURRENCY ?? '3';
+
+function run(label, files, env) {
+  if (files.length === 0) return 0;
+  console.log(`\n── ${label}: ${files.length} files ──`);
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } },
+  );
+  return result.status ?? 1;
+}
+
+function postgresReachable() {
+  return new Promise((resolve) => {
+    const socket = net.connect(5432, '127.0.0.1');
+    socket.setTimeout(2000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+let failed = run('SQLite store', [...unit, ...blackBox], { TEST_STORE: 'sqlite' });
+if (await postgresReachable()) {
+  failed ||= run('PostgreSQL store', blackBox, { TEST_STORE: 'postgres' });
+} else if (process.env.CI) {
+  console.error('PostgreSQL is not reachable at 127.0.0.1:5432, and CI requires the PostgreSQL pass.');
+  failed = 1;
+} else {
+  console.warn('\nSKIPPED: the PostgreSQL pass (no server at 127.0.0.1:5432; it runs in CI).');
+}
+process.exit(failed);

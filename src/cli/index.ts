@@ -1,0 +1,50 @@
+/**
+ * The `socialflow` command line, beside `serve`: thin commands over the services, talking to
+ * the store the server uses (same environment variables).
+ */
+import { pino } from 'pino';
+import type { Config } from '../config.js';
+import { createKey, createWorkspace } from '../services/keys.js';
+import { openStore } from '../store/open.js';
+
+const USAGE = `Usage: socialflow <command>
+
+  serve [--role all|api|worker]   run the API and/or the delivery worker (default: all)
+  keys create [--workspace ID]    create a workspace with a new API key, or a new key for ID
+  help                            show this text
+
+Settings come from environment variables; see docs/configuration.md.
+`;
+
+export async function runCommand(command: string, args: string[], config: Config): Promise<number> {
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === 'keys' && args[0] === 'create') {
+    const store = await openStore(config, pino({ level: 'warn' }));
+    try {
+      const flag = args.indexOf('--workspace');
+      const now = Date.now();
+      if (flag >= 0) {
+        const workspaceId = args[flag + 1];
+        if (!workspaceId) {
+          process.stderr.write('--workspace needs an id\n');
+          return 2;
+        }
+        const { key } = await createKey(store, workspaceId, now).catch(() => {
+          throw new Error(`No workspace ${workspaceId}.`);
+        });
+        process.stdout.write(`New API key for ${workspaceId} (shown only now):\n${key}\n`);
+      } else {
+        const { workspaceId, key } = await createWorkspace(store, 'Workspace', now);
+        process.stdout.write(`Created workspace ${workspaceId}. Its API key (shown only now):\n${key}\n`);
+      }
+      return 0;
+    } finally {
+      await store.close();
+    }
+  }
+  process.stderr.write(`Unknown command "${[command, ...args].join(' ')}".\n\n${USAGE}`);
+  return 2;
+}

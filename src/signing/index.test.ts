@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { generateSecret, sign, signatureHeaders } from './index.js';
+
+test('matches the Standard Webhooks reference vector', () => {
+  const signature = sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+  assert.equal(signature, 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+});
+
+test('a generated secret has the whsec_ prefix and 32 bytes of key', () => {
+  const secret = generateSecret();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+  assert.equal(Buffer.from(secret.slice(6), 'base64').length, 32);
+});
+
+test('headers signed with two secrets verify with either one', () => {
+  const [oldSecret, newSecret] = [generateSecret(), generateSecret()];
+  const body = '{"event":"post_published"}';
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = signatureHeaders([newSecret, oldSecret], 'evt_1', timestamp, body);
+  assert.equal(headers['webhook-signature'].split(' ').length, 2);
+  for (const secret of [oldSecret, newSecret]) {
+    assert.deepEqual(new Webhook(secret).verify(body, headers), { event: 'post_published' });
+  }
+  assert.throws(() => new Webhook(generateSecret()).verify(body, headers));
+});

@@ -1,0 +1,244 @@
+/**
+ * The store: everything the service keeps, behind interfaces shaped by their callers. Each backend
+ * (sqlite/, postgres/) implements `Store`; consumers ask for the narrow part they use
+ * (the worker takes a `DeliveryQueue`, the API services take the rest).
+ *
+ * Glossary
+ * - workspace: a tenant. API keys, endpoints, events and logs belong to exactly one.
+ * - endpoint: a URL subscribed to some event types (the API calls it a webhook).
+ * - event: one published message; its payload is stored once, as the exact bytes delivered.
+ * - delivery: one event on its way to one endpoint; it carries ids, not copies.
+ * - attempt: one HTTP request of a delivery, with what came back.
+ * - lease: a claim on a due delivery by one worker until `leaseUntil`; an expired lease
+ *   (a worker that died) makes the delivery claimable again, which gives at-least-once delivery.
+ *
+ * All times are unix milliseconds.
+ */
+import type { DeliveryStatus, NextStep } from '../domain/delivery.js';
+import type { EndpointStatus } from '../domain/endpoint.js';
+import type { FailureKind } from '../domain/attempt.js';
+
+export interface ApiKeyRecord {
+  id: string;
+  workspaceId: string;
+  /** The first characters of the key, safe to show. */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. */
+  hash: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface EndpointRecord {
+  id: string;
+  workspaceId: string;
+  url: string;
+  description: string;
+  events: string[];
+  status: EndpointStatus;
+  /** Why the endpoint was disabled by the service itself (410 Gone, constant failure); null otherwise. */
+  disabledReason: string | null;
+  secret: string;
+  /** The secret before the last rotation, still signed with until `previousSecretExpiresAt`. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type EndpointPatch = Partial<
+  Pick<EndpointRecord, 'url' | 'description' | 'events' | 'status' | 'disabledReason' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>
+>;
+
+export interface EventRecord {
+  id: string;
+  workspaceId: string;
+  type: string;
+  payload: string;
+  createdAt: number;
+  /** How many deliveries the publish created. */
+  fanout: number;
+  /** Made by the simulator rather than a producer. */
+  isTest: boolean;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  workspaceId: string;
+  eventId: string;
+  endpointId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attempts: number;
+  maxAttempts: number;
+  /** When a pending delivery is due; null once it has ended. */
+  nextAttemptAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  isTest: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AttemptRecord {
+  id: string;
+  deliveryId: string;
+  workspaceId: string;
+  endpointId: string;
+  /** 1-based position among the delivery's attempts. */
+  number: number;
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  failure: FailureKind | null;
+  requestUrl: string;
+  requestHeaders: Record<string, string>;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string> | null;
+  responseBody: string | null;
+  responseBodyTruncated: boolean;
+  error: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface WorkspaceStore {
+  createWorkspace(id: string, name: string, now: number): Promise<void>;
+  countWorkspaces(): Promise<number>;
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The live (not revoked) key with this hash. */
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(workspaceId: string): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such live key exists in the workspace. */
+  revokeApiKey(workspaceId: string, keyId: string, now: number): Promise<boolean>;
+}
+
+export interface EndpointStore {
+  insertEndpoint(endpoint: EndpointRecord): Promise<void>;
+  getEndpoint(workspaceId: string, id: string): Promise<EndpointRecord | undefined>;
+  /** Oldest first. */
+  listEndpoints(workspaceId: string): Promise<EndpointRecord[]>;
+  updateEndpoint(workspaceId: string, id: string, patch: EndpointPatch, now: number): Promise<EndpointRecord | undefined>;
+  /** Deletes the endpoint with its deliveries and attempts. */
+  deleteEndpoint(workspaceId: string, id: string): Promise<boolean>;
+}
+
+export interface PublishInput {
+  event: EventRecord;
+  deliveries: DeliveryRecord[];
+  /** With a key, a second publish under the same key returns the first event instead. */
+  idempotencyKey?: string;
+  /** Hash of the request body, so a reused key with another body can be told apart. */
+  requestHash?: string;
+}
+
+export type PublishOutcome =
+  | { created: true; event: EventRecord }
+  | { created: false; event: EventRecord; requestHash: string | null };
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  eventType?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface DeliveryStatsBucket {
+  /** Start of the bucket. */
+  start: number;
+  succeeded: number;
+  failed: number;
+  /** Mean and 95th-percentile duration of the attempts in the bucket, null when there were none. */
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+export interface EndpointSummary {
+  endpointId: string;
+  attempts: number;
+  succeeded: number;
+  lastAttemptAt: number | null;
+  lastAttemptOk: boolean | null;
+}
+
+export interface EventStore {
+  /** Stores the event and its deliveries in one transaction, honouring the idempotency key. */
+  publish(input: PublishInput): Promise<PublishOutcome>;
+  getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined>;
+  listDeliveriesForEvent(workspaceId: string, eventId: string): Promise<DeliveryRecord[]>;
+  /** An endpoint's deliveries, newest first. */
+  listDeliveries(workspaceId: string, endpointId: string, filter: DeliveryFilter): Promise<Page<DeliveryRecord>>;
+  getDelivery(workspaceId: string, id: string): Promise<DeliveryRecord | undefined>;
+  /** Oldest first. */
+  listAttempts(workspaceId: string, deliveryId: string): Promise<AttemptRecord[]>;
+  /**
+   * Make a delivery due now with one more attempt in its budget. Returns the updated delivery,
+   * or undefined when it does not exist in the workspace.
+   */
+  requeueDelivery(workspaceId: string, id: string, now: number): Promise<DeliveryRecord | undefined>;
+  /** Records a simulator send: event, delivery and its single attempt, all at once. */
+  recordTestSend(event: EventRecord, delivery: DeliveryRecord, attempt: AttemptRecord): Promise<void>;
+  /** Attempt outcomes per bucket for one endpoint since `since`. */
+  deliveryStats(workspaceId: string, endpointId: string, since: number, bucketMs: number): Promise<DeliveryStatsBucket[]>;
+  /** Attempt counts and the last attempt since `since`, for every endpoint of the workspace. */
+  endpointSummaries(workspaceId: string, since: number): Promise<EndpointSummary[]>;
+}
+
+/** A due delivery claimed by a worker, with everything one attempt needs. */
+export interface ClaimedDelivery {
+  deliveryId: string;
+  workspaceId: string;
+  eventId: string;
+  payload: string;
+  endpointId: string;
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  /** The number the coming attempt will have (attempts made so far + 1). */
+  attemptNumber: number;
+  maxAttempts: number;
+}
+
+export interface AttemptCompletion {
+  attempt: AttemptRecord;
+  next: NextStep;
+}
+
+export interface DeliveryQueue {
+  /**
+   * Lease up to `limit` due deliveries of enabled endpoints to `workerId` until `now + leaseMs`.
+   * A delivery is never leased to two workers at once.
+   */
+  claimDue(workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Record attempts and move their deliveries on, each only while `workerId` still holds its lease
+   * (a worker whose lease expired still logs its attempt but no longer decides the state).
+   * A `next.disableEndpoint` reason disables the endpoint too.
+   */
+  completeAttempts(workerId: string, completions: AttemptCompletion[], now: number): Promise<void>;
+  /** When the earliest pending delivery of an enabled endpoint becomes due; undefined when none. */
+  nextDueAt(): Promise<number | undefined>;
+}
+
+export interface RetentionStore {
+  /**
+   * Delete up to `batchSize` ended deliveries (with their attempts) last touched before `cutoff`,
+   * then events older than `cutoff` that no longer have deliveries. Returns how many deliveries went.
+   */
+  purgeBefore(cutoff: number, batchSize: number): Promise<number>;
+}
+
+export interface Store extends WorkspaceStore, EndpointStore, EventStore, DeliveryQueue, RetentionStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Call `listener` soon after new work becomes due anywhere (a publish, a requeue, an endpoint
+   * enabled again), in this process or, on a shared backend, any other node.
+   */
+  onWork(listener: () => void): void;
+  close(): Promise<void>;
+}
