@@ -4,9 +4,7 @@
  * (`--role api` or `--role worker` for one of them); other commands are in cli/.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './api/app.js';
 import { runCommand } from './cli/index.js';
@@ -20,11 +18,10 @@ import { createWorkspace, ensureBootstrapKey } from './services/keys.js';
 import { purgeExpired } from './services/retention.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+import { ROOT, VERSION } from './version.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
-const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
-const VERSION = (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
 
 /** Secret rotation grace period: both secrets sign for this long. */
 const SECRET_GRACE_MS = 24 * 3600_000;

@@ -15,9 +15,16 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'validation_failed',
 };
 
+/** Error codes meaning the store cannot be reached right now (network, server restarting, busy file). */
+const STORE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'SQLITE_BUSY']);
+
 export function toApiError(err: FastifyError | Error): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as FastifyError;
+  if (e.code && STORE_UNAVAILABLE.has(e.code)) return new ApiError('unavailable', undefined, { 'retry-after': '1' });
+  if (e.code === 'FST_ERR_CLOSING' || /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)) {
+    return new ApiError('unavailable', undefined, { 'retry-after': '1' });
+  }
   if (e.validation) return new ApiError('validation_failed', describeValidation(e));
   const mapped = e.code ? FRAMEWORK_CODES[e.code] : undefined;
   if (mapped === 'payload_too_large') return new ApiError(mapped, `The request body is larger than the limit.`);
@@ -44,7 +51,8 @@ function describeValidation(e: FastifyError): string {
 
 export function sendError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const apiError = toApiError(err);
-  if (apiError.status >= 500) request.log.error({ err }, 'request failed');
+  if (apiError.code === 'unavailable') request.log.warn({ err }, 'store unavailable; answered 503');
+  else if (apiError.status >= 500) request.log.error({ err }, 'request failed');
   return reply
     .code(apiError.status)
     .headers(apiError.headers)

@@ -13,7 +13,6 @@ export const ERROR_CODES = {
   unauthorized: { status: 401, message: 'A valid API key is required: send "Authorization: Bearer <key>".' },
   not_found: { status: 404, message: 'No such resource in this workspace.' },
   route_not_found: { status: 404, message: 'No such route.' },
-  method_not_allowed: { status: 405, message: 'That method is not allowed here.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   idempotency_conflict: {
     status: 409,

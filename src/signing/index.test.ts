@@ -25,3 +25,16 @@ test('headers signed with two secrets verify with either one', () => {
   }
   assert.throws(() => new Webhook(generateSecret()).verify(body, headers));
 });
+
+test('verify accepts what sign produced, and refuses tampering, old timestamps and other secrets', async () => {
+  const { verify } = await import('./index.js');
+  const secret = generateSecret();
+  const now = 1_700_000_000;
+  const body = '{"event":"agent_trained"}';
+  const headers = signatureHeaders([secret], 'evt_9', now, body);
+  assert.deepEqual(verify(secret, headers, body, now), { ok: true });
+  assert.equal(verify(secret, headers, body.replace('agent', 'Agent'), now).ok, false);
+  assert.equal(verify(secret, headers, body, now + 301).ok, false);
+  assert.equal(verify(generateSecret(), headers, body, now).ok, false);
+  assert.equal(verify(secret, { ...headers, 'webhook-id': undefined }, body, now).ok, false);
+});
