@@ -128,8 +128,10 @@ function describeError(err: unknown, signal: AbortSignal, options: HttpClientOpt
   }
   // undici wraps socket errors; the deepest code says most (ECONNRESET under UND_ERR_SOCKET).
   const codes = errorCodes(err).reverse();
-  const parseError = codes.find((c) => c.startsWith('HPE_'));
-  if (parseError) return { failure: 'connection', error: `The receiver's answer is not valid HTTP (${parseError}).` };
+  // undici's parser errors carry their HPE_ code in some versions and only their name in others.
+  if (codes.some((c) => c.startsWith('HPE_')) || (err as Error).name === 'HTTPParserError') {
+    return { failure: 'connection', error: `The receiver's answer is not valid HTTP: ${messageOf(err)}` };
+  }
   const known = codes.find((c) => c in CONNECTION_ERRORS);
   return { failure: 'connection', error: known ? CONNECTION_ERRORS[known]! : `The request failed: ${messageOf(err)}` };
 }

@@ -1,0 +1,299 @@
+/**
+ * The shared PostgreSQL store: any number of nodes run against one database. Every method is one
+ * statement or one transaction on a pooled connection, so it rejects (and the caller retries)
+ * when the database is unreachable; a lost connection never becomes an uncaught exception.
+ * Wake-ups between nodes travel by LISTEN/NOTIFY (listener.ts); the queue lives in queue.ts.
+ */
+import type pg from 'pg';
+import { bucketAttempts } from '../stats.js';
+import type {
+  ApiKeyRecord,
+  AttemptCompletion,
+  AttemptRecord,
+  ClaimedDelivery,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatsBucket,
+  EndpointPatch,
+  EndpointRecord,
+  EndpointSummary,
+  EventRecord,
+  Page,
+  PublishInput,
+  PublishOutcome,
+  Store,
+} from '../types.js';
+import { clientConfig, createPool, inTransaction, migrate, type Row } from './db.js';
+import { NOTIFY_WORK_CALL, NOTIFY_WORK_SQL, WorkListener, silentLogger, type StoreLogger } from './listener.js';
+import * as queue from './queue.js';
+import {
+  ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_INSERT_COLUMNS, bulkInsert, eventParams, int, intOrNull, strOrNull,
+  toApiKey, toAttempt, toDelivery, toEndpoint, toEvent,
+} from './rows.js';
+
+export type { StoreLogger } from './listener.js';
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database (libpq-style parameters allowed). */
+  connectionString: string;
+  /** Connections in this node's pool (the LISTEN connection comes on top). */
+  poolSize: number;
+  /** statement_timeout of every pooled connection, in ms; 0 = none. */
+  statementTimeoutMs: number;
+  /** How long to wait for a connection, new or from a busy pool, before failing; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Receives the trouble the store handles by itself (pino fits); silent when left out. */
+  logger?: StoreLogger;
+}
+
+/** Inserting an event whose idempotency key is taken does nothing, whoever took it and when. */
+const INSERT_EVENT_SQL = `INSERT INTO events (${EVENT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+const INSERT_KEYED_EVENT_SQL = `${INSERT_EVENT_SQL}
+  ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly work: WorkListener;
+  private closing: Promise<void> | undefined;
+
+  /** Connects, migrates (under an advisory lock) and returns a ready store; rejects if the database is unreachable. */
+  static async open(options: PostgresOptions): Promise<PostgresStore> {
+    const connection = { connectionString: options.connectionString, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 };
+    await migrate(connection);
+    return new PostgresStore({ ...options, ...connection }, options.logger ?? silentLogger);
+  }
+
+  private constructor(options: PostgresOptions & { connectTimeoutMs: number }, log: StoreLogger) {
+    this.pool = createPool(options, log);
+    this.work = new WorkListener(clientConfig(options, 'socialflow-webhooks-listen'), log);
+  }
+
+  onWork(listener: () => void): void {
+    this.work.add(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.work.close();
+      await this.pool.end();
+    })();
+    return this.closing;
+  }
+
+  private async rows(text: string, values: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query(text, values)).rows as Row[];
+  }
+
+  private async changed(text: string, values: unknown[]): Promise<boolean> {
+    return ((await this.pool.query(text, values)).rowCount ?? 0) > 0;
+  }
+
+  // ── workspaces and keys ────────────────────────────────────────────────
+
+  async createWorkspace(id: string, name: string, now: number): Promise<void> {
+    await this.pool.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)', [id, name, now]);
+  }
+
+  async countWorkspaces(): Promise<number> {
+    return int((await this.rows('SELECT count(*) AS n FROM workspaces'))[0]?.n);
+  }
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    await this.pool.query('INSERT INTO api_keys (id, workspace_id, prefix, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      key.id, key.workspaceId, key.prefix, key.hash, key.createdAt, key.revokedAt,
+    ]);
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.rows('SELECT * FROM api_keys WHERE hash = $1 AND revoked_at IS NULL', [hash]);
+    return row ? toApiKey(row) : undefined;
+  }
+
+  async listApiKeys(workspaceId: string): Promise<ApiKeyRecord[]> {
+    return (await this.rows('SELECT * FROM api_keys WHERE workspace_id = $1 ORDER BY id', [workspaceId])).map(toApiKey);
+  }
+
+  async revokeApiKey(workspaceId: string, keyId: string, now: number): Promise<boolean> {
+    return this.changed('UPDATE api_keys SET revoked_at = $1 WHERE workspace_id = $2 AND id = $3 AND revoked_at IS NULL', [now, workspaceId, keyId]);
+  }
+
+  // ── endpoints ──────────────────────────────────────────────────────────
+
+  async insertEndpoint(e: EndpointRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO endpoints (id, workspace_id, url, description, events, status, disabled_reason, secret,
+         previous_secret, previous_secret_expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [e.id, e.workspaceId, e.url, e.description, JSON.stringify(e.events), e.status, e.disabledReason, e.secret,
+        e.previousSecret, e.previousSecretExpiresAt, e.createdAt, e.updatedAt],
+    );
+  }
+
+  async getEndpoint(workspaceId: string, id: string): Promise<EndpointRecord | undefined> {
+    const [row] = await this.rows('SELECT * FROM endpoints WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    return row ? toEndpoint(row) : undefined;
+  }
+
+  async listEndpoints(workspaceId: string): Promise<EndpointRecord[]> {
+    return (await this.rows('SELECT * FROM endpoints WHERE workspace_id = $1 ORDER BY id', [workspaceId])).map(toEndpoint);
+  }
+
+  async updateEndpoint(workspaceId: string, id: string, patch: EndpointPatch, now: number): Promise<EndpointRecord | undefined> {
+    const values: unknown[] = [workspaceId, id, now];
+    const sets = ['updated_at = $3'];
+    for (const [key, value] of Object.entries(patch) as [keyof EndpointPatch, unknown][]) {
+      const column = ENDPOINT_COLUMNS[key];
+      if (value === undefined || column === undefined) continue;
+      values.push(key === 'events' ? JSON.stringify(value) : value);
+      sets.push(`${column} = $${values.length}`);
+    }
+    const update = `UPDATE endpoints SET ${sets.join(', ')} WHERE workspace_id = $1 AND id = $2 RETURNING *`;
+    // Enabling makes the endpoint's waiting deliveries due: notify in the same statement, so the
+    // wake-up goes out exactly when the change commits, and only if a row changed.
+    const text = patch.status === 'enabled' ? `WITH u AS (${update}) SELECT u.*, ${NOTIFY_WORK_CALL} AS notified FROM u` : update;
+    const [row] = await this.rows(text, values);
+    return row ? toEndpoint(row) : undefined;
+  }
+
+  async deleteEndpoint(workspaceId: string, id: string): Promise<boolean> {
+    return this.changed('DELETE FROM endpoints WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+  }
+
+  // ── events and deliveries ──────────────────────────────────────────────
+
+  async publish(input: PublishInput): Promise<PublishOutcome> {
+    const { event, deliveries, idempotencyKey } = input;
+    const params = eventParams(event, idempotencyKey ?? null, input.requestHash ?? null);
+    return inTransaction(this.pool, async (client): Promise<PublishOutcome> => {
+      if (idempotencyKey === undefined) {
+        await client.query(INSERT_EVENT_SQL, params);
+      } else {
+        // A concurrent publish with the same key makes this wait for it; if it commits, ours does
+        // nothing and the next statement (a fresh snapshot) reads the winner.
+        const inserted = await client.query(INSERT_KEYED_EVENT_SQL, params);
+        if (inserted.rowCount === 0) {
+          const [row] = (await client.query('SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2', [
+            event.workspaceId, idempotencyKey,
+          ])).rows as Row[];
+          // Only a purge between the two statements gets here; failing lets the caller retry.
+          if (!row) throw new Error('The event holding this idempotency key vanished; retry the publish.');
+          return { created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) };
+        }
+      }
+      if (deliveries.length > 0) {
+        await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries));
+        await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
+      }
+      return { created: true, event };
+    });
+  }
+
+  async getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined> {
+    const [row] = await this.rows('SELECT * FROM events WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    return row ? toEvent(row) : undefined;
+  }
+
+  async listDeliveriesForEvent(workspaceId: string, eventId: string): Promise<DeliveryRecord[]> {
+    return (await this.rows('SELECT * FROM deliveries WHERE workspace_id = $1 AND event_id = $2 ORDER BY id', [workspaceId, eventId])).map(toDelivery);
+  }
+
+  async listDeliveries(workspaceId: string, endpointId: string, filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
+    const values: unknown[] = [workspaceId, endpointId];
+    const where = ['workspace_id = $1', 'endpoint_id = $2'];
+    const add = (condition: string, value: unknown) => {
+      values.push(value);
+      where.push(`${condition} $${values.length}`);
+    };
+    if (filter.status) add('status =', filter.status);
+    if (filter.eventType) add('event_type =', filter.eventType);
+    // Ids are time-ordered and compared bytewise (COLLATE "C"), so the cursor is just the last id.
+    if (filter.cursor) add('id <', filter.cursor);
+    values.push(filter.limit + 1);
+    const rows = (await this.rows(`SELECT * FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`, values)).map(toDelivery);
+    const more = rows.length > filter.limit;
+    const data = more ? rows.slice(0, filter.limit) : rows;
+    return { data, nextCursor: more ? data[data.length - 1]!.id : null };
+  }
+
+  async getDelivery(workspaceId: string, id: string): Promise<DeliveryRecord | undefined> {
+    const [row] = await this.rows('SELECT * FROM deliveries WHERE workspace_id = $1 AND id = $2', [workspaceId, id]);
+    return row ? toDelivery(row) : undefined;
+  }
+
+  async listAttempts(workspaceId: string, deliveryId: string): Promise<AttemptRecord[]> {
+    return (await this.rows('SELECT * FROM attempts WHERE workspace_id = $1 AND delivery_id = $2 ORDER BY number, started_at, id', [workspaceId, deliveryId]))
+      .map(toAttempt);
+  }
+
+  async requeueDelivery(workspaceId: string, id: string, now: number): Promise<DeliveryRecord | undefined> {
+    // An attempt in flight keeps its lease (its worker still reports it); the rest is due now.
+    const [row] = await this.rows(
+      `WITH r AS (
+         UPDATE deliveries SET status = 'pending', next_attempt_at = $3::bigint, max_attempts = greatest(max_attempts, attempts + 1),
+           lease_owner = CASE WHEN lease_until > $3::bigint THEN lease_owner END,
+           lease_until = CASE WHEN lease_until > $3::bigint THEN lease_until END,
+           updated_at = $3::bigint
+         WHERE workspace_id = $1 AND id = $2 RETURNING *)
+       SELECT r.*, ${NOTIFY_WORK_CALL} AS notified FROM r`,
+      [workspaceId, id, now],
+    );
+    return row ? toDelivery(row) : undefined;
+  }
+
+  async recordTestSend(event: EventRecord, delivery: DeliveryRecord, attempt: AttemptRecord): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query(INSERT_EVENT_SQL, eventParams(event, null, null));
+      await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, [delivery]));
+      await client.query(bulkInsert('attempts', ATTEMPT_COLUMNS, [attempt]));
+    });
+  }
+
+  async deliveryStats(workspaceId: string, endpointId: string, since: number, bucketMs: number): Promise<DeliveryStatsBucket[]> {
+    const rows = await this.rows(
+      'SELECT started_at, duration_ms, ok FROM attempts WHERE workspace_id = $1 AND endpoint_id = $2 AND started_at >= $3::bigint',
+      [workspaceId, endpointId, since],
+    );
+    const points = rows.map((r) => ({ startedAt: int(r.started_at), durationMs: int(r.duration_ms), ok: r.ok === true }));
+    return bucketAttempts(points, since, Date.now(), bucketMs);
+  }
+
+  async endpointSummaries(workspaceId: string, since: number): Promise<EndpointSummary[]> {
+    const rows = await this.rows(
+      `SELECT e.id, count(a.id) AS attempts, count(a.id) FILTER (WHERE a.ok) AS succeeded, max(a.started_at) AS last_at,
+         (SELECT l.ok FROM attempts l WHERE l.endpoint_id = e.id AND l.started_at >= $2::bigint
+          ORDER BY l.started_at DESC, l.id DESC LIMIT 1) AS last_ok
+       FROM endpoints e LEFT JOIN attempts a ON a.endpoint_id = e.id AND a.started_at >= $2::bigint
+       WHERE e.workspace_id = $1 GROUP BY e.id ORDER BY e.id`,
+      [workspaceId, since],
+    );
+    return rows.map((r) => {
+      const lastAttemptAt = intOrNull(r.last_at);
+      return {
+        endpointId: r.id as string,
+        attempts: int(r.attempts),
+        succeeded: int(r.succeeded),
+        lastAttemptAt,
+        lastAttemptOk: lastAttemptAt === null ? null : r.last_ok === true,
+      };
+    });
+  }
+
+  // ── the delivery queue and retention (queue.ts) ────────────────────────
+
+  claimDue(workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    return queue.claimDue(this.pool, workerId, now, limit, leaseMs);
+  }
+
+  completeAttempts(workerId: string, completions: AttemptCompletion[], now: number): Promise<void> {
+    return queue.completeAttempts(this.pool, workerId, completions, now);
+  }
+
+  nextDueAt(): Promise<number | undefined> {
+    return queue.nextDueAt(this.pool);
+  }
+
+  purgeBefore(cutoff: number, batchSize: number): Promise<number> {
+    return queue.purgeBefore(this.pool, cutoff, batchSize);
+  }
+}

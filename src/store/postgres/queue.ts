@@ -1,0 +1,127 @@
+/**
+ * The delivery queue and retention on PostgreSQL: the statements that many workers on many nodes
+ * run against the same tables at once.
+ */
+import type pg from 'pg';
+import type { AttemptCompletion, ClaimedDelivery } from '../types.js';
+import { inTransaction } from './db.js';
+import { ATTEMPT_COLUMNS, bulkInsert, intOrNull, pgText, toClaimed } from './rows.js';
+
+/**
+ * Lease due deliveries in one statement. The CTE locks the rows it picks and SKIP LOCKED makes
+ * concurrent claimers pass over rows another claim is taking, instead of waiting for or taking
+ * them too. A row another claim leased and committed after our snapshot is re-checked under the
+ * lock (READ COMMITTED re-evaluates the WHERE on the newest version) and dropped, as its lease is
+ * then live. NO KEY UPDATE is the lock an UPDATE of non-key columns takes anyway; the stronger
+ * FOR UPDATE would also collide with the key-share locks of foreign-key checks (attempt inserts).
+ * MATERIALIZED keeps the locking subquery from being inlined into the UPDATE.
+ */
+const CLAIM_SQL = `
+  WITH due AS MATERIALIZED (
+    SELECT d.id FROM deliveries d
+    JOIN endpoints e ON e.id = d.endpoint_id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= $1::bigint
+      AND (d.lease_until IS NULL OR d.lease_until <= $1::bigint) AND e.status = 'enabled'
+    ORDER BY d.next_attempt_at
+    LIMIT $2
+    FOR NO KEY UPDATE OF d SKIP LOCKED
+  )
+  UPDATE deliveries d SET lease_owner = $3, lease_until = $1::bigint + $4::bigint
+  FROM due, endpoints e, events ev
+  WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+  RETURNING d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, d.next_attempt_at,
+    ev.payload, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at`;
+
+export async function claimDue(pool: pg.Pool, workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  if (limit <= 0) return [];
+  const { rows } = await pool.query(CLAIM_SQL, [now, limit, workerId, leaseMs]);
+  // UPDATE … RETURNING has no order; hand them out most overdue first, as they were picked.
+  rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || (a.id < b.id ? -1 : 1));
+  return rows.map(toClaimed);
+}
+
+/** Applies outcomes only where `$1` still holds the lease (fencing); the first outcome of a delivery wins. */
+const COMPLETE_SQL = `
+  UPDATE deliveries d SET status = u.status, attempts = greatest(d.attempts, u.number), next_attempt_at = u.next_attempt_at,
+    last_status_code = u.last_status_code, last_error = u.last_error, lease_owner = NULL, lease_until = NULL, updated_at = $2
+  FROM unnest($3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[])
+    AS u(id, status, number, next_attempt_at, last_status_code, last_error)
+  WHERE d.id = u.id AND d.lease_owner = $1`;
+
+export async function completeAttempts(pool: pg.Pool, workerId: string, completions: AttemptCompletion[], now: number): Promise<void> {
+  if (completions.length === 0) return;
+  // Applied one by one, the first outcome of a delivery clears the lease and the rest no longer
+  // match; one multi-row UPDATE would pick among duplicates arbitrarily, so drop them here.
+  const firsts = new Map<string, AttemptCompletion>();
+  const disable = new Map<string, string>();
+  for (const c of completions) {
+    if (!firsts.has(c.attempt.deliveryId)) firsts.set(c.attempt.deliveryId, c);
+    if (c.next.status === 'failed' && c.next.disableEndpoint && !disable.has(c.attempt.endpointId)) {
+      disable.set(c.attempt.endpointId, c.next.disableEndpoint);
+    }
+  }
+  const moves = [...firsts.values()];
+  await inTransaction(pool, async (client) => {
+    // A delivery deleted meanwhile (its endpoint was deleted during the attempt) cannot take an
+    // attempt row; skip it rather than fail the batch, which would leave the others to be re-sent.
+    // The key-share lock keeps the rest from being deleted until this commits.
+    const { rows } = await client.query<{ id: string }>('SELECT id FROM deliveries WHERE id = ANY($1::text[]) FOR KEY SHARE', [
+      moves.map((c) => c.attempt.deliveryId),
+    ]);
+    const alive = new Set(rows.map((r) => r.id));
+    const attempts = completions.map((c) => c.attempt).filter((a) => alive.has(a.deliveryId));
+    if (attempts.length > 0) await client.query(bulkInsert('attempts', ATTEMPT_COLUMNS, attempts));
+    await client.query(COMPLETE_SQL, [
+      workerId,
+      now,
+      moves.map((c) => c.attempt.deliveryId),
+      moves.map((c) => c.next.status),
+      moves.map((c) => c.attempt.number),
+      moves.map((c) => (c.next.status === 'pending' ? c.next.nextAttemptAt : null)),
+      moves.map((c) => c.attempt.responseStatus),
+      moves.map((c) => (c.attempt.error === null ? null : pgText(c.attempt.error))),
+    ]);
+    // One endpoint at a time in id order, so two batches disabling the same endpoints cannot deadlock.
+    for (const [endpointId, reason] of [...disable].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await client.query(`UPDATE endpoints SET status = 'disabled', disabled_reason = $1, updated_at = $2 WHERE id = $3 AND status = 'enabled'`, [
+        reason,
+        now,
+        endpointId,
+      ]);
+    }
+  });
+}
+
+/**
+ * A leased delivery becomes claimable again when its lease ends, hence the greatest(). (greatest()
+ * skips NULLs where SQLite's max() returns NULL; the IS NOT NULL keeps the two in agreement.)
+ */
+export async function nextDueAt(pool: pg.Pool): Promise<number | undefined> {
+  const { rows } = await pool.query(
+    `SELECT min(greatest(d.next_attempt_at, coalesce(d.lease_until, 0))) AS t FROM deliveries d
+     JOIN endpoints e ON e.id = d.endpoint_id
+     WHERE d.status = 'pending' AND d.next_attempt_at IS NOT NULL AND e.status = 'enabled'`,
+  );
+  return intOrNull(rows[0]?.t) ?? undefined;
+}
+
+/**
+ * One batch per statement, each committing on its own, so a purge never holds many locks or a
+ * long transaction. SKIP LOCKED leaves rows someone is working on (a requeue) for the next run.
+ */
+export async function purgeBefore(pool: pg.Pool, cutoff: number, batchSize: number): Promise<number> {
+  const deleted = await pool.query(
+    `DELETE FROM deliveries WHERE id IN (
+       SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1::bigint
+       LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [cutoff, batchSize],
+  );
+  await pool.query(
+    `DELETE FROM events WHERE id IN (
+       SELECT id FROM events ev WHERE created_at < $1::bigint
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = ev.id)
+       LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    [cutoff, batchSize],
+  );
+  return deleted.rowCount ?? 0;
+}

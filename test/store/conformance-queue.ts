@@ -1,0 +1,218 @@
+/** The delivery queue part of the Store contract: leases, outcomes, requeues and wake-ups. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ClaimedDelivery, DeliveryRecord, EndpointRecord, EventRecord } from '../../src/store/types.js';
+import { waitFor } from '../helpers/wait.js';
+import type { SuiteContext } from './conformance.js';
+import {
+  T0, attemptRecord, deliveryRecord, drainQueue, eventRecord, failedAttempt, newEndpoint, newWorkspace, publishTo, sleep, succeeded,
+} from './fixtures.js';
+
+function claimedOf(d: DeliveryRecord, e: EndpointRecord, ev: EventRecord): ClaimedDelivery {
+  return {
+    deliveryId: d.id,
+    workspaceId: d.workspaceId,
+    eventId: ev.id,
+    payload: ev.payload,
+    endpointId: e.id,
+    url: e.url,
+    secret: e.secret,
+    previousSecret: e.previousSecret,
+    previousSecretExpiresAt: e.previousSecretExpiresAt,
+    attemptNumber: d.attempts + 1,
+    maxAttempts: d.maxAttempts,
+  };
+}
+
+const ids = (claimed: ClaimedDelivery[]) => claimed.map((c) => c.deliveryId);
+
+export function queueConformance({ store }: SuiteContext): void {
+  test('claimDue leases due deliveries of enabled endpoints to one worker at a time', async () => {
+    const s = store();
+    await drainQueue(s);
+    assert.equal(await s.nextDueAt(), undefined);
+    const ws = await newWorkspace(s);
+    const on = await newEndpoint(s, ws, { url: 'https://a.example/in', previousSecret: 'whsec_old', previousSecretExpiresAt: T0 + 5000 });
+    const off = await newEndpoint(s, ws, { status: 'disabled', disabledReason: 'paused' });
+    const event = eventRecord(ws, { payload: '{"n":1}', fanout: 4 });
+    const d1 = deliveryRecord(event, on.id, { nextAttemptAt: T0 });
+    const d2 = deliveryRecord(event, on.id, { nextAttemptAt: T0 + 5, attempts: 2, maxAttempts: 5 });
+    const later = deliveryRecord(event, on.id, { nextAttemptAt: T0 + 1000 });
+    const parked = deliveryRecord(event, off.id, { nextAttemptAt: T0 });
+    await s.publish({ event, deliveries: [d1, d2, later, parked] });
+
+    assert.deepEqual(await s.claimDue('w1', T0 + 10, 10, 1000), [claimedOf(d1, on, event), claimedOf(d2, on, event)]);
+    assert.deepEqual(await s.claimDue('w2', T0 + 10, 10, 1000), [], 'leased deliveries are not claimed again');
+    assert.equal(await s.nextDueAt(), T0 + 1000, 'the not-yet-due one comes first');
+    assert.deepEqual(ids(await s.claimDue('w2', T0 + 1000, 10, 1000)), [later.id]);
+    assert.equal(await s.nextDueAt(), T0 + 1010, 'then the first leases to run out');
+    assert.deepEqual(await s.claimDue('w2', T0 + 1009, 10, 1000), []);
+    assert.deepEqual(ids(await s.claimDue('w2', T0 + 1010, 10, 1000)), [d1.id, d2.id], 'an expired lease is claimable again');
+    assert.deepEqual(await s.getDelivery(ws, d1.id), d1, 'a claim changes no visible field');
+    assert.deepEqual(await s.claimDue('w3', T0 + 1500, 10, 1000), [], 'the disabled endpoint keeps its delivery');
+  });
+
+  test('claimDue honours the limit; an endpoint enabled again releases its deliveries', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const off = await newEndpoint(s, ws, { status: 'disabled', disabledReason: 'paused' });
+    const made = [];
+    for (let i = 0; i < 3; i++) made.push((await publishTo(s, ws, [e.id], { delivery: { nextAttemptAt: T0 + i } })).deliveries[0]!);
+    const { deliveries: [parked] } = await publishTo(s, ws, [off.id], { delivery: { nextAttemptAt: T0 } });
+    assert.deepEqual(ids(await s.claimDue('w', T0 + 10, 2, 1000)), [made[0]!.id, made[1]!.id]);
+    assert.deepEqual(ids(await s.claimDue('w', T0 + 10, 2, 1000)), [made[2]!.id]);
+    assert.deepEqual(await s.claimDue('w', T0 + 10, 2, 1000), []);
+    assert.equal(await s.nextDueAt(), T0 + 1010, 'a disabled endpoint is not waited for');
+    await s.updateEndpoint(ws, off.id, { status: 'enabled', disabledReason: null }, T0 + 20);
+    assert.equal(await s.nextDueAt(), T0);
+    assert.deepEqual(ids(await s.claimDue('w', T0 + 20, 10, 1000)), [parked!.id]);
+  });
+
+  test('completeAttempts records attempts, moves deliveries on and disables on request', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const gone = await newEndpoint(s, ws);
+    const { deliveries } = await publishTo(s, ws, [e.id, e.id, e.id, gone.id]);
+    const [a, b, c, x] = deliveries as [DeliveryRecord, DeliveryRecord, DeliveryRecord, DeliveryRecord];
+    assert.equal((await s.claimDue('w1', T0, 10, 60_000)).length, 4);
+    const now = T0 + 100;
+    const okAttempt = attemptRecord(a, { startedAt: T0 + 1, durationMs: 80 });
+    const busy = failedAttempt(b, { responseStatus: 503, error: 'HTTP 503', responseBodyTruncated: true });
+    const timeout = failedAttempt(c, { failure: 'timeout', responseStatus: null, responseHeaders: null, responseBody: null, error: 'timed out after 15000 ms' });
+    const gone410 = failedAttempt(x, { responseStatus: 410, error: 'HTTP 410' });
+    await s.completeAttempts('w1', [
+      { attempt: okAttempt, next: { status: 'succeeded' } },
+      { attempt: busy, next: { status: 'pending', nextAttemptAt: T0 + 500 } },
+      { attempt: timeout, next: { status: 'failed' } },
+      { attempt: gone410, next: { status: 'failed', disableEndpoint: 'The receiver answered 410 Gone.' } },
+    ], now);
+
+    const ended = { attempts: 1, nextAttemptAt: null, updatedAt: now };
+    assert.deepEqual(await s.getDelivery(ws, a.id), { ...a, ...ended, status: 'succeeded', lastStatusCode: 200, lastError: null });
+    assert.deepEqual(await s.getDelivery(ws, b.id), { ...b, ...ended, status: 'pending', nextAttemptAt: T0 + 500, lastStatusCode: 503, lastError: 'HTTP 503' });
+    assert.deepEqual(await s.getDelivery(ws, c.id), { ...c, ...ended, status: 'failed', lastStatusCode: null, lastError: 'timed out after 15000 ms' });
+    assert.deepEqual(await s.getDelivery(ws, x.id), { ...x, ...ended, status: 'failed', lastStatusCode: 410, lastError: 'HTTP 410' });
+    assert.deepEqual(await s.getEndpoint(ws, gone.id), { ...gone, status: 'disabled', disabledReason: 'The receiver answered 410 Gone.', updatedAt: now });
+    assert.deepEqual(await s.getEndpoint(ws, e.id), e);
+    assert.deepEqual(await s.listAttempts(ws, a.id), [okAttempt]);
+    assert.deepEqual(await s.listAttempts(ws, b.id), [busy]);
+    assert.deepEqual(await s.listAttempts(ws, c.id), [timeout]);
+
+    // The outcome released w1's lease, so the retry is due at its own time, not the lease's.
+    assert.deepEqual(await s.claimDue('w2', T0 + 499, 10, 1000), []);
+    const [retry] = await s.claimDue('w2', T0 + 500, 10, 1000);
+    assert.equal(retry?.deliveryId, b.id);
+    assert.equal(retry?.attemptNumber, 2);
+  });
+
+  test('a worker that lost its lease records its attempt but does not decide', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const { deliveries: [f] } = await publishTo(s, ws, [e.id]);
+    assert.deepEqual(ids(await s.claimDue('w1', T0, 10, 100)), [f!.id]);
+    assert.deepEqual(ids(await s.claimDue('w2', T0 + 200, 10, 1000)), [f!.id], 'w1 took too long');
+    const late = attemptRecord(f!, { startedAt: T0 + 1 });
+    await s.completeAttempts('w1', [{ attempt: late, next: { status: 'succeeded' } }], T0 + 300);
+    assert.deepEqual(await s.getDelivery(ws, f!.id), f, 'the late outcome changes nothing');
+    assert.deepEqual(await s.claimDue('w3', T0 + 300, 10, 1000), [], 'and w2 keeps its lease');
+
+    const current = failedAttempt(f!, { startedAt: T0 + 250 });
+    await s.completeAttempts('w2', [{ attempt: current, next: { status: 'failed' } }], T0 + 400);
+    assert.deepEqual(await s.getDelivery(ws, f!.id), {
+      ...f!, status: 'failed', attempts: 1, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500', updatedAt: T0 + 400,
+    });
+    assert.deepEqual(await s.listAttempts(ws, f!.id), [late, current]);
+  });
+
+  test('completeAttempts skips a delivery deleted meanwhile and records the rest', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const doomed = await newEndpoint(s, ws);
+    const e = await newEndpoint(s, ws);
+    const { deliveries: [g, h] } = await publishTo(s, ws, [doomed.id, e.id]);
+    assert.equal((await s.claimDue('w', T0, 10, 1000)).length, 2);
+    assert.equal(await s.deleteEndpoint(ws, doomed.id), true);
+    const done = attemptRecord(h!);
+    await s.completeAttempts('w', [succeeded(g!), { attempt: done, next: { status: 'succeeded' } }], T0 + 10);
+    assert.equal(await s.getDelivery(ws, g!.id), undefined);
+    assert.equal((await s.getDelivery(ws, h!.id))?.status, 'succeeded');
+    assert.deepEqual(await s.listAttempts(ws, h!.id), [done]);
+  });
+
+  test('listAttempts returns attempts in order, every field intact', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const { deliveries: [d] } = await publishTo(s, ws, [e.id]);
+    await s.claimDue('w', T0, 10, 1000);
+    const second = failedAttempt(d!, { number: 2, startedAt: T0 + 50, requestHeaders: { 'webhook-signature': 'v1,abc def', 'x-ü': '"quoted"' } });
+    const first = failedAttempt(d!, { number: 1, startedAt: T0 + 10, durationMs: 15_000, failure: 'connection', responseStatus: null, responseHeaders: null, responseBody: null, error: 'ECONNREFUSED' });
+    await s.completeAttempts('w', [{ attempt: second, next: { status: 'failed' } }, { attempt: first, next: { status: 'failed' } }], T0 + 60);
+    assert.deepEqual(await s.listAttempts(ws, d!.id), [first, second]);
+    assert.equal((await s.getDelivery(ws, d!.id))?.attempts, 2);
+  });
+
+  test('requeueDelivery gives one more attempt, due now; an attempt in flight keeps its lease', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const { event, deliveries: [r] } = await publishTo(s, ws, [e.id], {
+      delivery: { status: 'failed', attempts: 3, maxAttempts: 3, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500' },
+    });
+    const requeued = await s.requeueDelivery(ws, r!.id, T0 + 50);
+    assert.deepEqual(requeued, { ...r!, status: 'pending', maxAttempts: 4, nextAttemptAt: T0 + 50, updatedAt: T0 + 50 });
+    assert.deepEqual(await s.getDelivery(ws, r!.id), requeued);
+    assert.deepEqual(await s.claimDue('w', T0 + 50, 10, 1000), [claimedOf({ ...r!, maxAttempts: 4 }, e, event)]);
+    await s.completeAttempts('w', [succeeded(r!, { number: 4 })], T0 + 60);
+    assert.equal(await s.requeueDelivery(ws, 'del_unknown', T0), undefined);
+
+    const { deliveries: [q] } = await publishTo(s, ws, [e.id], { delivery: { nextAttemptAt: T0 + 2000 } });
+    assert.deepEqual(ids(await s.claimDue('w1', T0 + 2000, 10, 1000)), [q!.id]);
+    const during = await s.requeueDelivery(ws, q!.id, T0 + 2010);
+    assert.deepEqual(during, { ...q!, nextAttemptAt: T0 + 2010, updatedAt: T0 + 2010 }, 'budget already allows one more');
+    assert.deepEqual(await s.claimDue('w2', T0 + 2010, 10, 1000), [], 'still leased to w1');
+    await s.completeAttempts('w1', [{ attempt: failedAttempt(q!), next: { status: 'pending', nextAttemptAt: T0 + 2900 } }], T0 + 2020);
+    const after = await s.getDelivery(ws, q!.id);
+    assert.deepEqual([after?.status, after?.attempts, after?.nextAttemptAt], ['pending', 1, T0 + 2900], 'w1 still decided');
+  });
+
+  test('onWork is called after a publish with deliveries, a requeue, and an endpoint enabled', async () => {
+    const s = store();
+    let calls = 0;
+    s.onWork(() => calls++);
+    await sleep(300); // a shared backend may call once as its listener connects: work could have been missed
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws, { status: 'disabled', disabledReason: 'paused' });
+    const exactlyOne = async (what: string, act: () => Promise<unknown>) => {
+      calls = 0;
+      await act();
+      await waitFor(() => calls > 0, { timeoutMs: 5000, what });
+      await sleep(150);
+      assert.equal(calls, 1, what);
+    };
+    await exactlyOne('a publish with deliveries', async () => {
+      await s.publish({ event: eventRecord(ws, { fanout: 0 }), deliveries: [] });
+      await s.updateEndpoint(ws, e.id, { description: 'quiet' }, T0);
+      await s.requeueDelivery(ws, 'del_unknown', T0);
+      await publishTo(s, ws, [e.id]);
+    });
+    await exactlyOne('an endpoint enabled', async () => {
+      await s.updateEndpoint(ws, 'ep_unknown', { status: 'enabled' }, T0);
+      await s.updateEndpoint(ws, e.id, { status: 'enabled', disabledReason: null }, T0);
+    });
+    let failed: DeliveryRecord | undefined;
+    await exactlyOne('another publish', async () => {
+      failed = (await publishTo(s, ws, [e.id], { delivery: { status: 'failed', nextAttemptAt: null } })).deliveries[0];
+    });
+    await exactlyOne('a requeue', () => s.requeueDelivery(ws, failed!.id, T0));
+  });
+}
