@@ -79,6 +79,36 @@ export const SETTINGS = {
     'Bytes of a response body kept in the log; reading stops there.',
   ),
   concurrency: setting('SOCIALFLOW_CONCURRENCY', 64, int(1, 10000), 'Delivery attempts in flight at once, per worker node.'),
+  endpointConcurrency: setting(
+    'SOCIALFLOW_ENDPOINT_CONCURRENCY',
+    10,
+    int(1, 10000),
+    'Attempts in flight to one endpoint at once, per worker node (an endpoint may set its own max_concurrency).',
+  ),
+  autoDisableAfterMs: setting(
+    'SOCIALFLOW_AUTO_DISABLE_AFTER_MS',
+    5 * 24 * 3600_000,
+    int(1),
+    'An endpoint whose attempts have all failed for this long (default 5 days)…',
+  ),
+  autoDisableMinFailures: setting(
+    'SOCIALFLOW_AUTO_DISABLE_MIN_FAILURES',
+    10,
+    int(1),
+    '…and whose last this-many deliveries all ended failed is disabled, with the reason recorded.',
+  ),
+  secretGraceMs: setting(
+    'SOCIALFLOW_SECRET_GRACE_MS',
+    24 * 3600_000,
+    int(0),
+    'After a secret rotation, how long deliveries are signed with the old secret too.',
+  ),
+  apiRateLimit: setting(
+    'SOCIALFLOW_API_RATE_LIMIT',
+    1000,
+    int(0),
+    'Requests per second one API key may make to one node; 0 turns the limit off.',
+  ),
   leaseMarginMs: setting(
     'SOCIALFLOW_LEASE_MARGIN_MS',
     10000,

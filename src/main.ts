@@ -23,9 +23,6 @@ import { ROOT, VERSION } from './version.js';
 export type Role = 'all' | 'api' | 'worker';
 
 
-/** Secret rotation grace period: both secrets sign for this long. */
-const SECRET_GRACE_MS = 24 * 3600_000;
-
 async function ensureWorkspace(store: Store, config: Config, logger: Logger): Promise<void> {
   const now = Date.now();
   if (config.bootstrapKey) {
@@ -71,6 +68,8 @@ export async function serve(config: Config, role: Role): Promise<void> {
       send,
       policy,
       concurrency: config.concurrency,
+      perEndpointConcurrency: config.endpointConcurrency,
+      autoDisable: { failingForMs: config.autoDisableAfterMs, minFailedDeliveries: config.autoDisableMinFailures },
       leaseMs: config.requestTimeoutMs + config.leaseMarginMs,
       pollIntervalMs: config.pollIntervalMs,
       logger,
@@ -88,7 +87,7 @@ export async function serve(config: Config, role: Role): Promise<void> {
 
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   if (role !== 'worker') {
-    app = await buildApp({ ctx, logger, webRoot: `${ROOT}web/dist`, secretGraceMs: SECRET_GRACE_MS, version: VERSION });
+    app = await buildApp({ ctx, logger, webRoot: `${ROOT}web/dist`, secretGraceMs: config.secretGraceMs, version: VERSION });
     await app.listen({ port: config.port, host: config.host });
   }
   logger.info({ role, store: store.kind, port: app ? config.port : undefined }, 'Social Flow Webhooks is running');

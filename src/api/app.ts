@@ -4,6 +4,7 @@
  * its dependencies, so tests and main.ts get the same app.
  */
 import { existsSync } from 'node:fs';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -82,6 +83,19 @@ export async function buildApp(options: AppOptions) {
   await app.register(
     async (v1) => {
       registerAuth(v1, ctx.store);
+      if (ctx.config.apiRateLimit > 0) {
+        // Per API key and per node, counted after authentication and before the body is parsed.
+        await v1.register(fastifyRateLimit, {
+          hook: 'preParsing',
+          max: ctx.config.apiRateLimit,
+          timeWindow: 1000,
+          keyGenerator: (request) => request.apiKeyId,
+          errorResponseBuilder: (_request, context) =>
+            new ApiError('rate_limited', `More than ${context.max} requests a second with this key; retry after ${context.after}.`, {
+              'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+            }),
+        });
+      }
       await v1.register(catalogRoutes, { config: ctx.config });
       await v1.register(webhookRoutes, { ctx, secretGraceMs: options.secretGraceMs });
       await v1.register(eventRoutes, { ctx });

@@ -15,6 +15,10 @@ export function webhookJson(e: EndpointRecord) {
     description: e.description,
     status: e.status,
     disabled_reason: e.disabledReason,
+    max_concurrency: e.maxConcurrency,
+    rate_limit: e.rateLimit,
+    failing_since: iso(e.failingSince),
+    consecutive_failures: e.consecutiveFailures,
     created_at: iso(e.createdAt)!,
     updated_at: iso(e.updatedAt)!,
   };
@@ -81,4 +85,10 @@ export function testResultJson(deliveryId: string, eventId: string, r: AttemptRe
     error: r.error ?? null,
     failure: r.failure ?? null,
   };
+}
+
+/** Webhook settings as the API names them, to the services' names. */
+export function webhookInput<T extends { max_concurrency?: number | null; rate_limit?: number | null }>(body: T) {
+  const { max_concurrency, rate_limit, ...rest } = body;
+  return { ...rest, maxConcurrency: max_concurrency, rateLimit: rate_limit };
 }

@@ -27,19 +27,21 @@ const EventNames = Type.Array(Type.String({ maxLength: 64 }), {
 });
 const Description = Type.String({ maxLength: 1000 });
 const Url = Type.String({ maxLength: MAX_URL_LENGTH, description: 'http(s) URL that receives the POSTs.' });
-
-export const CreateWebhookBody = Type.Object(
-  { url: Url, events: EventNames, description: Type.Optional(Description) },
-  { additionalProperties: false },
+const MaxConcurrency = Nullable(
+  Type.Integer({ minimum: 1, maximum: 1000, description: 'Attempts in flight at once per worker node; null = the service default.' }),
 );
+const RateLimit = Nullable(Type.Integer({ minimum: 1, maximum: 10000, description: 'Deliveries per second per worker node; null = unlimited.' }));
+
+const webhookSettings = {
+  description: Type.Optional(Description),
+  max_concurrency: Type.Optional(MaxConcurrency),
+  rate_limit: Type.Optional(RateLimit),
+};
+
+export const CreateWebhookBody = Type.Object({ url: Url, events: EventNames, ...webhookSettings }, { additionalProperties: false });
 
 export const UpdateWebhookBody = Type.Object(
-  {
-    url: Type.Optional(Url),
-    events: Type.Optional(EventNames),
-    description: Type.Optional(Description),
-    status: Type.Optional(literals(ENDPOINT_STATUSES)),
-  },
+  { url: Type.Optional(Url), events: Type.Optional(EventNames), ...webhookSettings, status: Type.Optional(literals(ENDPOINT_STATUSES)) },
   { additionalProperties: false },
 );
 
@@ -50,6 +52,10 @@ export const Webhook = Type.Object({
   description: Type.String(),
   status: literals(ENDPOINT_STATUSES),
   disabled_reason: Nullable(Type.String()),
+  max_concurrency: MaxConcurrency,
+  rate_limit: RateLimit,
+  failing_since: Nullable(Iso),
+  consecutive_failures: Type.Integer({ description: 'Deliveries in a row that ended failed.' }),
   created_at: Iso,
   updated_at: Iso,
 });

@@ -6,13 +6,20 @@
  *
  * It sleeps until the store announces work, the next delivery is due, or the poll interval
  * passes, whichever comes first, so an idle worker costs nothing and new work starts at once.
+ *
+ * Fairness: no endpoint gets more than its concurrency cap of this worker's slots, and a
+ * rate-limited endpoint's attempts are spaced at its rate, so one huge or slow endpoint cannot
+ * starve the others. Both limits are per worker node.
  */
 import type { Logger } from 'pino';
 import { nextStep } from '../domain/delivery.js';
 import type { RetryPolicy } from '../domain/retry.js';
-import type { AttemptCompletion, ClaimedDelivery, DeliveryQueue } from '../store/types.js';
+import type { AttemptCompletion, AutoDisablePolicy, ClaimedDelivery, ClaimRoom, DeliveryQueue } from '../store/types.js';
 import type { SendAttempt } from './http-client.js';
 import { attemptRecord, signedRequest } from './request.js';
+
+/** A rate-limited endpoint's attempts are scheduled at most this far ahead of their start. */
+const RATE_SCHEDULE_AHEAD_MS = 1000;
 
 export interface WorkerOptions {
   workerId: string;
@@ -20,6 +27,9 @@ export interface WorkerOptions {
   send: SendAttempt;
   policy: RetryPolicy;
   concurrency: number;
+  /** Attempts in flight per endpoint, unless the endpoint sets its own cap. */
+  perEndpointConcurrency: number;
+  autoDisable: AutoDisablePolicy;
   leaseMs: number;
   pollIntervalMs: number;
   logger: Logger;
@@ -37,6 +47,10 @@ export class DeliveryWorker {
   private wakeRequested = false;
   private loop: Promise<void> | undefined;
   private readonly idle = new Set<() => void>();
+  /** Endpoint → attempts claimed and not yet recorded, and the limits it came with. */
+  private readonly busy = new Map<string, { inFlight: number; maxConcurrency: number | null }>();
+  /** Rate-limited endpoint → when its next attempt may start. */
+  private readonly nextSlot = new Map<string, number>();
 
   constructor(options: WorkerOptions) {
     this.o = options;
@@ -78,7 +92,7 @@ export class DeliveryWorker {
       let claimed: ClaimedDelivery[] = [];
       if (free > 0) {
         try {
-          claimed = await this.o.queue.claimDue(this.o.workerId, this.now(), free, this.o.leaseMs);
+          claimed = await this.o.queue.claimDue(this.o.workerId, this.now(), free, this.o.leaseMs, this.claimRoom());
           failures = 0;
         } catch (err) {
           failures++;
@@ -88,8 +102,8 @@ export class DeliveryWorker {
         }
         for (const delivery of claimed) this.attempt(delivery);
       }
-      // A full batch means more may be waiting: go round again without sleeping.
-      if (free > 0 && claimed.length === free) continue;
+      // Having found work, look again at once: more may be waiting.
+      if (claimed.length > 0) continue;
       if (this.wakeRequested || !this.running) continue;
       await this.sleep(await this.untilNextDue(free > 0));
     }
@@ -100,7 +114,12 @@ export class DeliveryWorker {
     try {
       const due = await this.o.queue.nextDueAt();
       if (due === undefined) return this.o.pollIntervalMs;
-      return Math.max(0, Math.min(due - this.now(), this.o.pollIntervalMs));
+      const wait = due - this.now();
+      if (wait > 0) return Math.min(wait, this.o.pollIntervalMs);
+      // Due work that the last claim left alone belongs to endpoints at their limits: a finished
+      // attempt wakes the loop, and so does the next opening of a rate-limited endpoint.
+      const openings = [...this.nextSlot.values()].map((at) => at - RATE_SCHEDULE_AHEAD_MS - this.now());
+      return Math.max(10, Math.min(this.o.pollIntervalMs, ...openings));
     } catch {
       return this.o.pollIntervalMs;
     }
@@ -120,8 +139,36 @@ export class DeliveryWorker {
     });
   }
 
+  /** What each endpoint may still take from the next claim. */
+  private claimRoom(): ClaimRoom {
+    const now = this.now();
+    const room: Record<string, number> = {};
+    for (const [endpointId, { inFlight, maxConcurrency }] of this.busy) {
+      room[endpointId] = Math.max(0, (maxConcurrency ?? this.o.perEndpointConcurrency) - inFlight);
+    }
+    for (const [endpointId, at] of this.nextSlot) {
+      if (at <= now) this.nextSlot.delete(endpointId);
+      else if (at > now + RATE_SCHEDULE_AHEAD_MS) room[endpointId] = 0;
+    }
+    return { defaultPerEndpoint: this.o.perEndpointConcurrency, room };
+  }
+
   private attempt(d: ClaimedDelivery): void {
     this.inFlight++;
+    const busy = this.busy.get(d.endpointId);
+    if (busy) busy.inFlight++;
+    else this.busy.set(d.endpointId, { inFlight: 1, maxConcurrency: d.maxConcurrency });
+    const now = this.now();
+    let startAt = now;
+    if (d.rateLimit) {
+      startAt = Math.max(now, this.nextSlot.get(d.endpointId) ?? now);
+      this.nextSlot.set(d.endpointId, startAt + 1000 / d.rateLimit);
+    }
+    if (startAt > now) setTimeout(() => this.send(d), startAt - now);
+    else this.send(d);
+  }
+
+  private send(d: ClaimedDelivery): void {
     const startedAt = this.now();
     const req = signedRequest(d, d.eventId, d.payload, startedAt);
     void this.o.send(req).then((result) => {
@@ -148,9 +195,13 @@ export class DeliveryWorker {
       const batch = this.pending;
       this.pending = [];
       try {
-        await this.o.queue.completeAttempts(this.o.workerId, batch, this.now());
+        await this.o.queue.completeAttempts(this.o.workerId, batch, this.now(), this.o.autoDisable);
         failures = 0;
         this.inFlight -= batch.length;
+        for (const { attempt } of batch) {
+          const busy = this.busy.get(attempt.endpointId);
+          if (busy && --busy.inFlight === 0) this.busy.delete(attempt.endpointId);
+        }
         if (this.inFlight === 0) for (const resolve of this.idle) resolve();
         this.wake();
       } catch (err) {

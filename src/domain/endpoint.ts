@@ -50,3 +50,10 @@ export function normaliseSubscription(events: readonly string[]): string[] {
 export function isSubscribed(subscription: readonly string[], eventType: string): boolean {
   return subscription.includes(ALL_EVENTS) || subscription.includes(eventType);
 }
+
+/** Why the service disabled an endpoint that kept failing, in words an operator can act on. */
+export function autoDisableReason(policy: { failingForMs: number; minFailedDeliveries: number }): string {
+  const hours = policy.failingForMs / 3600_000;
+  const span = hours >= 48 ? `${Math.round(hours / 24)} days` : hours >= 1 ? `${Math.round(hours)} hours` : `${Math.round(policy.failingForMs / 1000)} seconds`;
+  return `Every attempt failed for more than ${span} and at least ${policy.minFailedDeliveries} deliveries in a row; fix the receiver, then enable the endpoint again.`;
+}

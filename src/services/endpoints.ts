@@ -10,12 +10,11 @@ export interface EndpointInput {
   url: string;
   events: string[];
   description?: string;
+  maxConcurrency?: number | null;
+  rateLimit?: number | null;
 }
 
-export interface EndpointChange {
-  url?: string;
-  events?: string[];
-  description?: string;
+export interface EndpointChange extends Partial<EndpointInput> {
   status?: EndpointStatus;
 }
 
@@ -38,6 +37,10 @@ export async function createEndpoint(ctx: ServiceContext, workspaceId: string, i
     secret: generateSecret(),
     previousSecret: null,
     previousSecretExpiresAt: null,
+    maxConcurrency: input.maxConcurrency ?? null,
+    rateLimit: input.rateLimit ?? null,
+    consecutiveFailures: 0,
+    failingSince: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -68,6 +71,8 @@ export async function updateEndpoint(ctx: ServiceContext, workspaceId: string, i
   if (change.url !== undefined) patch.url = checkedUrl(ctx, change.url);
   if (change.events !== undefined) patch.events = normaliseSubscription(change.events);
   if (change.description !== undefined) patch.description = change.description;
+  if (change.maxConcurrency !== undefined) patch.maxConcurrency = change.maxConcurrency;
+  if (change.rateLimit !== undefined) patch.rateLimit = change.rateLimit;
   if (change.status !== undefined) {
     patch.status = change.status;
     // Enabling by hand clears the reason the service disabled it for.

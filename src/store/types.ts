@@ -42,13 +42,38 @@ export interface EndpointRecord {
   /** The secret before the last rotation, still signed with until `previousSecretExpiresAt`. */
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
+  /** Attempts in flight at once on one worker node; null = the service default. */
+  maxConcurrency: number | null;
+  /** Deliveries per second from one worker node; null = unlimited. */
+  rateLimit: number | null;
+  /** Deliveries in a row that ended failed; reset by any successful attempt. */
+  consecutiveFailures: number;
+  /** When the current run of failed attempts began; null while the endpoint is healthy. */
+  failingSince: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
 export type EndpointPatch = Partial<
-  Pick<EndpointRecord, 'url' | 'description' | 'events' | 'status' | 'disabledReason' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>
+  Pick<
+    EndpointRecord,
+    'url' | 'description' | 'events' | 'status' | 'disabledReason' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt' | 'maxConcurrency' | 'rateLimit'
+  >
 >;
+
+/** The column each patchable endpoint field lives in (the same in every backend). */
+export const ENDPOINT_PATCH_COLUMNS: Record<keyof EndpointPatch, string> = {
+  url: 'url',
+  description: 'description',
+  events: 'events',
+  status: 'status',
+  disabledReason: 'disabled_reason',
+  secret: 'secret',
+  previousSecret: 'previous_secret',
+  previousSecretExpiresAt: 'previous_secret_expires_at',
+  maxConcurrency: 'max_concurrency',
+  rateLimit: 'rate_limit',
+};
 
 export interface EventRecord {
   id: string;
@@ -202,6 +227,8 @@ export interface ClaimedDelivery {
   /** The number the coming attempt will have (attempts made so far + 1). */
   attemptNumber: number;
   maxAttempts: number;
+  maxConcurrency: number | null;
+  rateLimit: number | null;
 }
 
 export interface AttemptCompletion {
@@ -209,18 +236,39 @@ export interface AttemptCompletion {
   next: NextStep;
 }
 
+/**
+ * How many more deliveries of each endpoint a claim may take, so that one endpoint with a deep
+ * backlog or a slow receiver cannot take every slot of a worker.
+ */
+export interface ClaimRoom {
+  /** For an endpoint not listed in `room`: its own max_concurrency, or else this. */
+  defaultPerEndpoint: number;
+  /** Endpoint id → how many more it may take now (0 = none). */
+  room: Record<string, number>;
+}
+
+/** When an endpoint that keeps failing is disabled by the service. */
+export interface AutoDisablePolicy {
+  /** Its attempts have all failed for at least this long… */
+  failingForMs: number;
+  /** …and at least this many deliveries in a row ended failed. */
+  minFailedDeliveries: number;
+}
+
 export interface DeliveryQueue {
   /**
    * Lease up to `limit` due deliveries of enabled endpoints to `workerId` until `now + leaseMs`.
    * A delivery is never leased to two workers at once.
    */
-  claimDue(workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]>;
+  claimDue(workerId: string, now: number, limit: number, leaseMs: number, room: ClaimRoom): Promise<ClaimedDelivery[]>;
   /**
    * Record attempts and move their deliveries on, each only while `workerId` still holds its lease
    * (a worker whose lease expired still logs its attempt but no longer decides the state).
-   * A `next.disableEndpoint` reason disables the endpoint too.
+   * Every attempt also updates its endpoint's health (a success resets it); an endpoint that has
+   * failed for as long and as often as `autoDisable` says, or whose attempt asked for it
+   * (`next.disableEndpoint`, a 410 Gone), is disabled with the reason recorded.
    */
-  completeAttempts(workerId: string, completions: AttemptCompletion[], now: number): Promise<void>;
+  completeAttempts(workerId: string, completions: AttemptCompletion[], now: number, autoDisable: AutoDisablePolicy): Promise<void>;
   /** When the earliest pending delivery of an enabled endpoint becomes due; undefined when none. */
   nextDueAt(): Promise<number | undefined>;
 }

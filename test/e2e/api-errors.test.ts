@@ -162,3 +162,23 @@ describe('workspace isolation', () => {
     assert.equal((await server.api('GET', `/v1/webhooks/${created.body.id}`)).status, 200);
   });
 });
+
+describe('rate limiting', () => {
+  test('a key over its per-second limit gets 429 with Retry-After; another key is unaffected', async () => {
+    const limited = await startServer({ SOCIALFLOW_API_RATE_LIMIT: '5' });
+    try {
+      const other = await limited.api('POST', '/v1/api-keys');
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // a fresh window for the main key
+      const statuses = await Promise.all(Array.from({ length: 12 }, () => limited.api('GET', '/v1/webhooks')));
+      const refused = statuses.filter((r) => r.status === 429);
+      assert.ok(refused.length >= 6, `${refused.length} of 12 refused`);
+      assertError(refused[0]!, 429, 'rate_limited');
+      assert.ok(Number(refused[0]!.headers.get('retry-after')) >= 1);
+      // Keys are counted apart: the other key still gets through in the same second.
+      const asOther = await fetch(`${limited.url}/v1/webhooks`, { headers: { authorization: `Bearer ${other.body.key}` } });
+      assert.equal(asOther.status, 200);
+    } finally {
+      await limited.close();
+    }
+  });
+});

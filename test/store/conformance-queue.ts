@@ -5,7 +5,7 @@ import type { ClaimedDelivery, DeliveryRecord, EndpointRecord, EventRecord } fro
 import { waitFor } from '../helpers/wait.js';
 import type { SuiteContext } from './conformance.js';
 import {
-  T0, attemptRecord, deliveryRecord, drainQueue, eventRecord, failedAttempt, newEndpoint, newWorkspace, publishTo, sleep, succeeded,
+  ANY_ROOM, NO_AUTO_DISABLE, T0, attemptRecord, deliveryRecord, drainQueue, eventRecord, failedAttempt, newEndpoint, newWorkspace, publishTo, sleep, succeeded,
 } from './fixtures.js';
 
 function claimedOf(d: DeliveryRecord, e: EndpointRecord, ev: EventRecord): ClaimedDelivery {
@@ -21,6 +21,8 @@ function claimedOf(d: DeliveryRecord, e: EndpointRecord, ev: EventRecord): Claim
     previousSecretExpiresAt: e.previousSecretExpiresAt,
     attemptNumber: d.attempts + 1,
     maxAttempts: d.maxAttempts,
+    maxConcurrency: e.maxConcurrency,
+    rateLimit: e.rateLimit,
   };
 }
 
@@ -41,15 +43,15 @@ export function queueConformance({ store }: SuiteContext): void {
     const parked = deliveryRecord(event, off.id, { nextAttemptAt: T0 });
     await s.publish({ event, deliveries: [d1, d2, later, parked] });
 
-    assert.deepEqual(await s.claimDue('w1', T0 + 10, 10, 1000), [claimedOf(d1, on, event), claimedOf(d2, on, event)]);
-    assert.deepEqual(await s.claimDue('w2', T0 + 10, 10, 1000), [], 'leased deliveries are not claimed again');
+    assert.deepEqual(await s.claimDue('w1', T0 + 10, 10, 1000, ANY_ROOM), [claimedOf(d1, on, event), claimedOf(d2, on, event)]);
+    assert.deepEqual(await s.claimDue('w2', T0 + 10, 10, 1000, ANY_ROOM), [], 'leased deliveries are not claimed again');
     assert.equal(await s.nextDueAt(), T0 + 1000, 'the not-yet-due one comes first');
-    assert.deepEqual(ids(await s.claimDue('w2', T0 + 1000, 10, 1000)), [later.id]);
+    assert.deepEqual(ids(await s.claimDue('w2', T0 + 1000, 10, 1000, ANY_ROOM)), [later.id]);
     assert.equal(await s.nextDueAt(), T0 + 1010, 'then the first leases to run out');
-    assert.deepEqual(await s.claimDue('w2', T0 + 1009, 10, 1000), []);
-    assert.deepEqual(ids(await s.claimDue('w2', T0 + 1010, 10, 1000)), [d1.id, d2.id], 'an expired lease is claimable again');
+    assert.deepEqual(await s.claimDue('w2', T0 + 1009, 10, 1000, ANY_ROOM), []);
+    assert.deepEqual(ids(await s.claimDue('w2', T0 + 1010, 10, 1000, ANY_ROOM)), [d1.id, d2.id], 'an expired lease is claimable again');
     assert.deepEqual(await s.getDelivery(ws, d1.id), d1, 'a claim changes no visible field');
-    assert.deepEqual(await s.claimDue('w3', T0 + 1500, 10, 1000), [], 'the disabled endpoint keeps its delivery');
+    assert.deepEqual(await s.claimDue('w3', T0 + 1500, 10, 1000, ANY_ROOM), [], 'the disabled endpoint keeps its delivery');
   });
 
   test('claimDue honours the limit; an endpoint enabled again releases its deliveries', async () => {
@@ -61,13 +63,13 @@ export function queueConformance({ store }: SuiteContext): void {
     const made = [];
     for (let i = 0; i < 3; i++) made.push((await publishTo(s, ws, [e.id], { delivery: { nextAttemptAt: T0 + i } })).deliveries[0]!);
     const { deliveries: [parked] } = await publishTo(s, ws, [off.id], { delivery: { nextAttemptAt: T0 } });
-    assert.deepEqual(ids(await s.claimDue('w', T0 + 10, 2, 1000)), [made[0]!.id, made[1]!.id]);
-    assert.deepEqual(ids(await s.claimDue('w', T0 + 10, 2, 1000)), [made[2]!.id]);
-    assert.deepEqual(await s.claimDue('w', T0 + 10, 2, 1000), []);
+    assert.deepEqual(ids(await s.claimDue('w', T0 + 10, 2, 1000, ANY_ROOM)), [made[0]!.id, made[1]!.id]);
+    assert.deepEqual(ids(await s.claimDue('w', T0 + 10, 2, 1000, ANY_ROOM)), [made[2]!.id]);
+    assert.deepEqual(await s.claimDue('w', T0 + 10, 2, 1000, ANY_ROOM), []);
     assert.equal(await s.nextDueAt(), T0 + 1010, 'a disabled endpoint is not waited for');
     await s.updateEndpoint(ws, off.id, { status: 'enabled', disabledReason: null }, T0 + 20);
     assert.equal(await s.nextDueAt(), T0);
-    assert.deepEqual(ids(await s.claimDue('w', T0 + 20, 10, 1000)), [parked!.id]);
+    assert.deepEqual(ids(await s.claimDue('w', T0 + 20, 10, 1000, ANY_ROOM)), [parked!.id]);
   });
 
   test('completeAttempts records attempts, moves deliveries on and disables on request', async () => {
@@ -78,7 +80,7 @@ export function queueConformance({ store }: SuiteContext): void {
     const gone = await newEndpoint(s, ws);
     const { deliveries } = await publishTo(s, ws, [e.id, e.id, e.id, gone.id]);
     const [a, b, c, x] = deliveries as [DeliveryRecord, DeliveryRecord, DeliveryRecord, DeliveryRecord];
-    assert.equal((await s.claimDue('w1', T0, 10, 60_000)).length, 4);
+    assert.equal((await s.claimDue('w1', T0, 10, 60_000, ANY_ROOM)).length, 4);
     const now = T0 + 100;
     const okAttempt = attemptRecord(a, { startedAt: T0 + 1, durationMs: 80 });
     const busy = failedAttempt(b, { responseStatus: 503, error: 'HTTP 503', responseBodyTruncated: true });
@@ -89,22 +91,30 @@ export function queueConformance({ store }: SuiteContext): void {
       { attempt: busy, next: { status: 'pending', nextAttemptAt: T0 + 500 } },
       { attempt: timeout, next: { status: 'failed' } },
       { attempt: gone410, next: { status: 'failed', disableEndpoint: 'The receiver answered 410 Gone.' } },
-    ], now);
+    ], now, NO_AUTO_DISABLE);
 
     const ended = { attempts: 1, nextAttemptAt: null, updatedAt: now };
     assert.deepEqual(await s.getDelivery(ws, a.id), { ...a, ...ended, status: 'succeeded', lastStatusCode: 200, lastError: null });
     assert.deepEqual(await s.getDelivery(ws, b.id), { ...b, ...ended, status: 'pending', nextAttemptAt: T0 + 500, lastStatusCode: 503, lastError: 'HTTP 503' });
     assert.deepEqual(await s.getDelivery(ws, c.id), { ...c, ...ended, status: 'failed', lastStatusCode: null, lastError: 'timed out after 15000 ms' });
     assert.deepEqual(await s.getDelivery(ws, x.id), { ...x, ...ended, status: 'failed', lastStatusCode: 410, lastError: 'HTTP 410' });
-    assert.deepEqual(await s.getEndpoint(ws, gone.id), { ...gone, status: 'disabled', disabledReason: 'The receiver answered 410 Gone.', updatedAt: now });
-    assert.deepEqual(await s.getEndpoint(ws, e.id), e);
+    assert.deepEqual(await s.getEndpoint(ws, gone.id), {
+      ...gone,
+      status: 'disabled',
+      disabledReason: 'The receiver answered 410 Gone.',
+      consecutiveFailures: 1,
+      failingSince: gone410.startedAt,
+      updatedAt: now,
+    });
+    // After the success, one failed attempt started a streak and one delivery ended failed.
+    assert.deepEqual(await s.getEndpoint(ws, e.id), { ...e, consecutiveFailures: 1, failingSince: busy.startedAt });
     assert.deepEqual(await s.listAttempts(ws, a.id), [okAttempt]);
     assert.deepEqual(await s.listAttempts(ws, b.id), [busy]);
     assert.deepEqual(await s.listAttempts(ws, c.id), [timeout]);
 
     // The outcome released w1's lease, so the retry is due at its own time, not the lease's.
-    assert.deepEqual(await s.claimDue('w2', T0 + 499, 10, 1000), []);
-    const [retry] = await s.claimDue('w2', T0 + 500, 10, 1000);
+    assert.deepEqual(await s.claimDue('w2', T0 + 499, 10, 1000, ANY_ROOM), []);
+    const [retry] = await s.claimDue('w2', T0 + 500, 10, 1000, ANY_ROOM);
     assert.equal(retry?.deliveryId, b.id);
     assert.equal(retry?.attemptNumber, 2);
   });
@@ -115,15 +125,15 @@ export function queueConformance({ store }: SuiteContext): void {
     const ws = await newWorkspace(s);
     const e = await newEndpoint(s, ws);
     const { deliveries: [f] } = await publishTo(s, ws, [e.id]);
-    assert.deepEqual(ids(await s.claimDue('w1', T0, 10, 100)), [f!.id]);
-    assert.deepEqual(ids(await s.claimDue('w2', T0 + 200, 10, 1000)), [f!.id], 'w1 took too long');
+    assert.deepEqual(ids(await s.claimDue('w1', T0, 10, 100, ANY_ROOM)), [f!.id]);
+    assert.deepEqual(ids(await s.claimDue('w2', T0 + 200, 10, 1000, ANY_ROOM)), [f!.id], 'w1 took too long');
     const late = attemptRecord(f!, { startedAt: T0 + 1 });
-    await s.completeAttempts('w1', [{ attempt: late, next: { status: 'succeeded' } }], T0 + 300);
+    await s.completeAttempts('w1', [{ attempt: late, next: { status: 'succeeded' } }], T0 + 300, NO_AUTO_DISABLE);
     assert.deepEqual(await s.getDelivery(ws, f!.id), f, 'the late outcome changes nothing');
-    assert.deepEqual(await s.claimDue('w3', T0 + 300, 10, 1000), [], 'and w2 keeps its lease');
+    assert.deepEqual(await s.claimDue('w3', T0 + 300, 10, 1000, ANY_ROOM), [], 'and w2 keeps its lease');
 
     const current = failedAttempt(f!, { startedAt: T0 + 250 });
-    await s.completeAttempts('w2', [{ attempt: current, next: { status: 'failed' } }], T0 + 400);
+    await s.completeAttempts('w2', [{ attempt: current, next: { status: 'failed' } }], T0 + 400, NO_AUTO_DISABLE);
     assert.deepEqual(await s.getDelivery(ws, f!.id), {
       ...f!, status: 'failed', attempts: 1, nextAttemptAt: null, lastStatusCode: 500, lastError: 'HTTP 500', updatedAt: T0 + 400,
     });
@@ -137,10 +147,10 @@ export function queueConformance({ store }: SuiteContext): void {
     const doomed = await newEndpoint(s, ws);
     const e = await newEndpoint(s, ws);
     const { deliveries: [g, h] } = await publishTo(s, ws, [doomed.id, e.id]);
-    assert.equal((await s.claimDue('w', T0, 10, 1000)).length, 2);
+    assert.equal((await s.claimDue('w', T0, 10, 1000, ANY_ROOM)).length, 2);
     assert.equal(await s.deleteEndpoint(ws, doomed.id), true);
     const done = attemptRecord(h!);
-    await s.completeAttempts('w', [succeeded(g!), { attempt: done, next: { status: 'succeeded' } }], T0 + 10);
+    await s.completeAttempts('w', [succeeded(g!), { attempt: done, next: { status: 'succeeded' } }], T0 + 10, NO_AUTO_DISABLE);
     assert.equal(await s.getDelivery(ws, g!.id), undefined);
     assert.equal((await s.getDelivery(ws, h!.id))?.status, 'succeeded');
     assert.deepEqual(await s.listAttempts(ws, h!.id), [done]);
@@ -152,10 +162,10 @@ export function queueConformance({ store }: SuiteContext): void {
     const ws = await newWorkspace(s);
     const e = await newEndpoint(s, ws);
     const { deliveries: [d] } = await publishTo(s, ws, [e.id]);
-    await s.claimDue('w', T0, 10, 1000);
+    await s.claimDue('w', T0, 10, 1000, ANY_ROOM);
     const second = failedAttempt(d!, { number: 2, startedAt: T0 + 50, requestHeaders: { 'webhook-signature': 'v1,abc def', 'x-ü': '"quoted"' } });
     const first = failedAttempt(d!, { number: 1, startedAt: T0 + 10, durationMs: 15_000, failure: 'connection', responseStatus: null, responseHeaders: null, responseBody: null, error: 'ECONNREFUSED' });
-    await s.completeAttempts('w', [{ attempt: second, next: { status: 'failed' } }, { attempt: first, next: { status: 'failed' } }], T0 + 60);
+    await s.completeAttempts('w', [{ attempt: second, next: { status: 'failed' } }, { attempt: first, next: { status: 'failed' } }], T0 + 60, NO_AUTO_DISABLE);
     assert.deepEqual(await s.listAttempts(ws, d!.id), [first, second]);
     assert.equal((await s.getDelivery(ws, d!.id))?.attempts, 2);
   });
@@ -171,16 +181,16 @@ export function queueConformance({ store }: SuiteContext): void {
     const requeued = await s.requeueDelivery(ws, r!.id, T0 + 50);
     assert.deepEqual(requeued, { ...r!, status: 'pending', maxAttempts: 4, nextAttemptAt: T0 + 50, updatedAt: T0 + 50 });
     assert.deepEqual(await s.getDelivery(ws, r!.id), requeued);
-    assert.deepEqual(await s.claimDue('w', T0 + 50, 10, 1000), [claimedOf({ ...r!, maxAttempts: 4 }, e, event)]);
-    await s.completeAttempts('w', [succeeded(r!, { number: 4 })], T0 + 60);
+    assert.deepEqual(await s.claimDue('w', T0 + 50, 10, 1000, ANY_ROOM), [claimedOf({ ...r!, maxAttempts: 4 }, e, event)]);
+    await s.completeAttempts('w', [succeeded(r!, { number: 4 })], T0 + 60, NO_AUTO_DISABLE);
     assert.equal(await s.requeueDelivery(ws, 'del_unknown', T0), undefined);
 
     const { deliveries: [q] } = await publishTo(s, ws, [e.id], { delivery: { nextAttemptAt: T0 + 2000 } });
-    assert.deepEqual(ids(await s.claimDue('w1', T0 + 2000, 10, 1000)), [q!.id]);
+    assert.deepEqual(ids(await s.claimDue('w1', T0 + 2000, 10, 1000, ANY_ROOM)), [q!.id]);
     const during = await s.requeueDelivery(ws, q!.id, T0 + 2010);
     assert.deepEqual(during, { ...q!, nextAttemptAt: T0 + 2010, updatedAt: T0 + 2010 }, 'budget already allows one more');
-    assert.deepEqual(await s.claimDue('w2', T0 + 2010, 10, 1000), [], 'still leased to w1');
-    await s.completeAttempts('w1', [{ attempt: failedAttempt(q!), next: { status: 'pending', nextAttemptAt: T0 + 2900 } }], T0 + 2020);
+    assert.deepEqual(await s.claimDue('w2', T0 + 2010, 10, 1000, ANY_ROOM), [], 'still leased to w1');
+    await s.completeAttempts('w1', [{ attempt: failedAttempt(q!), next: { status: 'pending', nextAttemptAt: T0 + 2900 } }], T0 + 2020, NO_AUTO_DISABLE);
     const after = await s.getDelivery(ws, q!.id);
     assert.deepEqual([after?.status, after?.attempts, after?.nextAttemptAt], ['pending', 1, T0 + 2900], 'w1 still decided');
   });
@@ -214,5 +224,55 @@ export function queueConformance({ store }: SuiteContext): void {
       failed = (await publishTo(s, ws, [e.id], { delivery: { status: 'failed', nextAttemptAt: null } })).deliveries[0];
     });
     await exactlyOne('a requeue', () => s.requeueDelivery(ws, failed!.id, T0));
+  });
+
+  test('an endpoint failing long and often enough is disabled with a reason; a success resets the streak', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const policy = { failingForMs: 1000, minFailedDeliveries: 3 };
+    const failOnce = async (at: number, ok = false) => {
+      const { deliveries } = await publishTo(s, ws, [e.id]);
+      const [d] = await s.claimDue('w', at, 10, 60_000, ANY_ROOM);
+      assert.equal(d?.deliveryId, deliveries[0]!.id);
+      const attempt = ok ? attemptRecord(deliveries[0]!, { startedAt: at }) : failedAttempt(deliveries[0]!, { startedAt: at });
+      await s.completeAttempts('w', [{ attempt, next: { status: ok ? 'succeeded' : 'failed' } }], at, policy);
+      return (await s.getEndpoint(ws, e.id))!;
+    };
+    assert.deepEqual(await failOnce(T0 + 10), { ...e, consecutiveFailures: 1, failingSince: T0 + 10 });
+    await failOnce(T0 + 20);
+    assert.deepEqual(await failOnce(T0 + 30, true), e, 'a success ends the streak');
+    await failOnce(T0 + 100);
+    await failOnce(T0 + 200);
+    const third = await failOnce(T0 + 300);
+    assert.equal(third.status, 'enabled', 'three in a row, but failing for less than the policy\'s second');
+    const fourth = await failOnce(T0 + 1100);
+    assert.equal(fourth.status, 'disabled');
+    assert.equal(fourth.consecutiveFailures, 4);
+    assert.match(fourth.disabledReason!, /Every attempt failed for more than 1 seconds and at least 3 deliveries in a row/);
+  });
+
+  test('claimDue gives each endpoint at most its room, so a backlog on one cannot crowd out another', async () => {
+    const s = store();
+    await drainQueue(s);
+    const ws = await newWorkspace(s);
+    const big = await newEndpoint(s, ws);
+    const capped = await newEndpoint(s, ws, { maxConcurrency: 2, rateLimit: 5 });
+    const small = await newEndpoint(s, ws);
+    // The big endpoint's backlog is older than everything else.
+    const backlog = await publishTo(s, ws, Array.from({ length: 40 }, () => big.id), { delivery: { nextAttemptAt: T0 } });
+    await publishTo(s, ws, [capped.id, capped.id, capped.id, small.id], { delivery: { nextAttemptAt: T0 + 1 } });
+
+    const first = await s.claimDue('w', T0 + 10, 20, 60_000, { defaultPerEndpoint: 3, room: {} });
+    const count = (claimed: ClaimedDelivery[], id: string) => claimed.filter((c) => c.endpointId === id).length;
+    assert.equal(count(first, big.id), 3, 'the default room');
+    assert.equal(count(first, capped.id), 2, "the endpoint's own max_concurrency");
+    assert.equal(count(first, small.id), 1);
+    assert.deepEqual(first.find((c) => c.endpointId === capped.id)!.rateLimit, 5);
+    // The worker says the big one is full: the next claim skips it entirely.
+    const second = await s.claimDue('w', T0 + 10, 20, 60_000, { defaultPerEndpoint: 3, room: { [big.id]: 0, [capped.id]: 1 } });
+    assert.deepEqual(second.map((c) => c.endpointId), [capped.id]);
+    assert.ok(backlog.deliveries.length === 40);
   });
 }

@@ -3,6 +3,8 @@ import { newId } from '../../src/domain/ids.js';
 import type {
   AttemptCompletion,
   AttemptRecord,
+  AutoDisablePolicy,
+  ClaimRoom,
   DeliveryRecord,
   EndpointRecord,
   EventRecord,
@@ -13,6 +15,11 @@ import type {
 export const T0 = 1_700_000_000_000;
 /** Later than any time a test uses: claiming at this time takes every claimable delivery. */
 export const FAR_FUTURE = 5_000_000_000_000_000;
+
+/** Claims unlimited per endpoint, for tests about something else. */
+export const ANY_ROOM: ClaimRoom = { defaultPerEndpoint: 1000, room: {} };
+/** An auto-disable policy that never fires, for tests about something else. */
+export const NO_AUTO_DISABLE: AutoDisablePolicy = { failingForMs: FAR_FUTURE, minFailedDeliveries: 1_000_000 };
 
 export async function newWorkspace(store: Store, name = 'Test workspace'): Promise<string> {
   const id = newId('workspace');
@@ -33,6 +40,10 @@ export function endpointRecord(workspaceId: string, over: Partial<EndpointRecord
     secret: 'whsec_current',
     previousSecret: null,
     previousSecretExpiresAt: null,
+    maxConcurrency: null,
+    rateLimit: null,
+    consecutiveFailures: 0,
+    failingSince: null,
     createdAt: at,
     updatedAt: at,
     ...over,
@@ -133,12 +144,13 @@ export async function publishTo(
  */
 export async function drainQueue(store: Store): Promise<void> {
   for (;;) {
-    const claimed = await store.claimDue('drain', FAR_FUTURE, 500, 1);
+    const claimed = await store.claimDue('drain', FAR_FUTURE, 500, 1, ANY_ROOM);
     if (claimed.length === 0) return;
     await store.completeAttempts(
       'drain',
       claimed.map((c) => succeeded({ id: c.deliveryId, workspaceId: c.workspaceId, endpointId: c.endpointId }, { number: c.attemptNumber, startedAt: FAR_FUTURE })),
       FAR_FUTURE,
+      NO_AUTO_DISABLE,
     );
   }
 }

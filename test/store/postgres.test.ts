@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { PostgresStore, type PostgresOptions, type StoreLogger } from '../../src/store/postgres/index.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/schema.js';
 import type { ClaimedDelivery } from '../../src/store/types.js';
 import { createTestDatabase, skipReason, type TestDatabase } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 import { storeConformance } from './conformance.js';
-import { T0, attemptRecord, deliveryRecord, eventRecord, newEndpoint, newWorkspace, succeeded } from './fixtures.js';
+import { ANY_ROOM, NO_AUTO_DISABLE, T0, attemptRecord, deliveryRecord, eventRecord, newEndpoint, newWorkspace, succeeded } from './fixtures.js';
 
 /** Claiming at this time takes whatever a test made due. */
 const FAR_PAST_DUE = T0 + 10_000_000;
@@ -68,7 +69,7 @@ function sharedBackendTests(): void {
     test('nodes starting together migrate once', async () => {
       await Promise.all([open(), open(), open()]);
       const { rows } = await admin(db.url, 'SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(rows, [{ version: 1 }]);
+      assert.deepEqual(rows, POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
     });
 
     test('three nodes claiming one queue get every delivery exactly once', async () => {
@@ -84,13 +85,13 @@ function sharedBackendTests(): void {
       const worker = async (store: PostgresStore, id: string) => {
         const mine: ClaimedDelivery[] = [];
         for (let round = 0; round < 200; round++) {
-          const got = await store.claimDue(id, T0 + 1000, 7, 60_000);
+          const got = await store.claimDue(id, T0 + 1000, 7, 60_000, ANY_ROOM);
           mine.push(...got);
           if (got.length === 0 && round > 3) break;
         }
         claimedBy.set(id, mine.map((m) => m.deliveryId));
         // Complete concurrently too: fencing must accept each worker's own leases.
-        await store.completeAttempts(id, mine.map((m) => succeeded({ id: m.deliveryId, workspaceId: ws, endpointId: e.id })), T0 + 2000);
+        await store.completeAttempts(id, mine.map((m) => succeeded({ id: m.deliveryId, workspaceId: ws, endpointId: e.id })), T0 + 2000, NO_AUTO_DISABLE);
       };
       // Several workers per pool, so claims also race within one node.
       await Promise.all([a, b, c].flatMap((s, i) => [worker(s, `n${i}-1`), worker(s, `n${i}-2`)]));
@@ -164,9 +165,9 @@ function sharedBackendTests(): void {
       const event = eventRecord(ws);
       const d = deliveryRecord(event, e.id);
       await store.publish({ event, deliveries: [d] });
-      await store.claimDue('w', FAR_PAST_DUE, 10, 1000);
+      await store.claimDue('w', FAR_PAST_DUE, 10, 1000, ANY_ROOM);
       const attempt = attemptRecord(d, { responseBody: 'bin\u0000ary', error: 'bad\u0000' });
-      await store.completeAttempts('w', [{ attempt, next: { status: 'succeeded' } }], T0);
+      await store.completeAttempts('w', [{ attempt, next: { status: 'succeeded' } }], T0, NO_AUTO_DISABLE);
       const [stored] = await store.listAttempts(ws, d.id);
       assert.equal(stored?.responseBody, 'bin\uFFFDary');
       assert.equal(stored?.error, 'bad\uFFFD');
@@ -181,8 +182,8 @@ function sharedBackendTests(): void {
       await store.countWorkspaces();
       await doomed!.drop(); // closes every connection and removes the database
       await assert.rejects(store.countWorkspaces());
-      await assert.rejects(store.claimDue('w', T0, 10, 1000));
-      await assert.rejects(store.completeAttempts('w', [succeeded({ id: 'del_x', workspaceId: 'ws_x', endpointId: 'ep_x' })], T0));
+      await assert.rejects(store.claimDue('w', T0, 10, 1000, ANY_ROOM));
+      await assert.rejects(store.completeAttempts('w', [succeeded({ id: 'del_x', workspaceId: 'ws_x', endpointId: 'ep_x' })], T0, NO_AUTO_DISABLE));
       await assert.rejects(store.publish({ event: eventRecord('ws_x'), deliveries: [] }));
       await waitFor(() => logger.lines.some((l) => l.includes('LISTEN connection lost')), { what: 'the listener to notice' });
       await store.close();

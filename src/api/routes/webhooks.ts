@@ -5,7 +5,7 @@ import type { ServiceContext } from '../../services/context.js';
 import { endpointStats, listDeliveries } from '../../services/deliveries.js';
 import * as endpoints from '../../services/endpoints.js';
 import { testSend } from '../../services/test-send.js';
-import { deliveryJson, iso, testResultJson, webhookJson, webhookStatsJson } from '../representation.js';
+import { deliveryJson, iso, testResultJson, webhookInput, webhookJson, webhookStatsJson } from '../representation.js';
 import * as S from '../schemas.js';
 
 export interface WebhookRouteOptions {
@@ -20,7 +20,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = asy
     '/webhooks',
     { schema: { tags, summary: 'Register an endpoint', body: S.CreateWebhookBody, response: { 201: S.WebhookWithSecret } } },
     async (request, reply) => {
-      const endpoint = await endpoints.createEndpoint(ctx, request.workspaceId, request.body);
+      const endpoint = await endpoints.createEndpoint(ctx, request.workspaceId, webhookInput(request.body));
       return reply.code(201).send({ ...webhookJson(endpoint), secret: endpoint.secret });
     },
   );
@@ -51,7 +51,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = asy
         response: { 200: S.Webhook },
       },
     },
-    async (request) => webhookJson(await endpoints.updateEndpoint(ctx, request.workspaceId, request.params.id, request.body)),
+    async (request) => webhookJson(await endpoints.updateEndpoint(ctx, request.workspaceId, request.params.id, webhookInput(request.body))),
   );
 
   app.delete(

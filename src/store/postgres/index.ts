@@ -6,28 +6,31 @@
  */
 import type pg from 'pg';
 import { bucketAttempts } from '../stats.js';
-import type {
-  ApiKeyRecord,
-  AttemptCompletion,
-  AttemptRecord,
-  ClaimedDelivery,
-  DeliveryFilter,
-  DeliveryRecord,
-  DeliveryStatsBucket,
-  EndpointPatch,
-  EndpointRecord,
-  EndpointSummary,
-  EventRecord,
-  Page,
-  PublishInput,
-  PublishOutcome,
-  Store,
+import {
+  ENDPOINT_PATCH_COLUMNS,
+  type ApiKeyRecord,
+  type AttemptCompletion,
+  type AutoDisablePolicy,
+  type ClaimRoom,
+  type AttemptRecord,
+  type ClaimedDelivery,
+  type DeliveryFilter,
+  type DeliveryRecord,
+  type DeliveryStatsBucket,
+  type EndpointPatch,
+  type EndpointRecord,
+  type EndpointSummary,
+  type EventRecord,
+  type Page,
+  type PublishInput,
+  type PublishOutcome,
+  type Store,
 } from '../types.js';
 import { clientConfig, createPool, inTransaction, migrate, type Row } from './db.js';
 import { NOTIFY_WORK_CALL, NOTIFY_WORK_SQL, WorkListener, silentLogger, type StoreLogger } from './listener.js';
 import * as queue from './queue.js';
 import {
-  ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_INSERT_COLUMNS, bulkInsert, eventParams, int, intOrNull, strOrNull,
+  ATTEMPT_COLUMNS, DELIVERY_COLUMNS, EVENT_INSERT_COLUMNS, bulkInsert, eventParams, int, intOrNull, strOrNull,
   toApiKey, toAttempt, toDelivery, toEndpoint, toEvent,
 } from './rows.js';
 
@@ -123,10 +126,12 @@ export class PostgresStore implements Store {
   async insertEndpoint(e: EndpointRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO endpoints (id, workspace_id, url, description, events, status, disabled_reason, secret,
-         previous_secret, previous_secret_expires_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+         previous_secret, previous_secret_expires_at, max_concurrency, rate_limit, consecutive_failures, failing_since,
+         created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
       [e.id, e.workspaceId, e.url, e.description, JSON.stringify(e.events), e.status, e.disabledReason, e.secret,
-        e.previousSecret, e.previousSecretExpiresAt, e.createdAt, e.updatedAt],
+        e.previousSecret, e.previousSecretExpiresAt, e.maxConcurrency, e.rateLimit, e.consecutiveFailures, e.failingSince,
+        e.createdAt, e.updatedAt],
     );
   }
 
@@ -143,7 +148,7 @@ export class PostgresStore implements Store {
     const values: unknown[] = [workspaceId, id, now];
     const sets = ['updated_at = $3'];
     for (const [key, value] of Object.entries(patch) as [keyof EndpointPatch, unknown][]) {
-      const column = ENDPOINT_COLUMNS[key];
+      const column = ENDPOINT_PATCH_COLUMNS[key];
       if (value === undefined || column === undefined) continue;
       values.push(key === 'events' ? JSON.stringify(value) : value);
       sets.push(`${column} = $${values.length}`);
@@ -281,12 +286,12 @@ export class PostgresStore implements Store {
 
   // ── the delivery queue and retention (queue.ts) ────────────────────────
 
-  claimDue(workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    return queue.claimDue(this.pool, workerId, now, limit, leaseMs);
+  claimDue(workerId: string, now: number, limit: number, leaseMs: number, room: ClaimRoom): Promise<ClaimedDelivery[]> {
+    return queue.claimDue(this.pool, workerId, now, limit, leaseMs, room);
   }
 
-  completeAttempts(workerId: string, completions: AttemptCompletion[], now: number): Promise<void> {
-    return queue.completeAttempts(this.pool, workerId, completions, now);
+  completeAttempts(workerId: string, completions: AttemptCompletion[], now: number, autoDisable: AutoDisablePolicy): Promise<void> {
+    return queue.completeAttempts(this.pool, workerId, completions, now, autoDisable);
   }
 
   nextDueAt(): Promise<number | undefined> {

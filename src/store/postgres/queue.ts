@@ -3,7 +3,9 @@
  * run against the same tables at once.
  */
 import type pg from 'pg';
-import type { AttemptCompletion, ClaimedDelivery } from '../types.js';
+import { autoDisableReason } from '../../domain/endpoint.js';
+import { healthChanges } from '../health.js';
+import type { AttemptCompletion, AutoDisablePolicy, ClaimedDelivery, ClaimRoom } from '../types.js';
 import { inTransaction } from './db.js';
 import { ATTEMPT_COLUMNS, bulkInsert, intOrNull, pgText, toClaimed } from './rows.js';
 
@@ -17,24 +19,53 @@ import { ATTEMPT_COLUMNS, bulkInsert, intOrNull, pgText, toClaimed } from './row
  * MATERIALIZED keeps the locking subquery from being inlined into the UPDATE.
  */
 const CLAIM_SQL = `
-  WITH due AS MATERIALIZED (
-    SELECT d.id FROM deliveries d
+  WITH room AS (SELECT * FROM unnest($5::text[], $6::integer[]) AS r(endpoint_id, n)),
+  due AS MATERIALIZED (
+    SELECT d.id, d.endpoint_id, d.next_attempt_at, coalesce(r.n, e.max_concurrency, $7) AS room FROM deliveries d
     JOIN endpoints e ON e.id = d.endpoint_id
+    LEFT JOIN room r ON r.endpoint_id = d.endpoint_id
     WHERE d.status = 'pending' AND d.next_attempt_at <= $1::bigint
       AND (d.lease_until IS NULL OR d.lease_until <= $1::bigint) AND e.status = 'enabled'
+      AND coalesce(r.n, 1) > 0
     ORDER BY d.next_attempt_at
-    LIMIT $2
+    LIMIT $8
     FOR NO KEY UPDATE OF d SKIP LOCKED
+  ),
+  picked AS (
+    SELECT id FROM (
+      SELECT id, next_attempt_at, room, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank FROM due
+    ) ranked
+    WHERE rank <= room ORDER BY next_attempt_at, id LIMIT $2
   )
   UPDATE deliveries d SET lease_owner = $3, lease_until = $1::bigint + $4::bigint
-  FROM due, endpoints e, events ev
-  WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+  FROM picked, endpoints e, events ev
+  WHERE d.id = picked.id AND e.id = d.endpoint_id AND ev.id = d.event_id
   RETURNING d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, d.next_attempt_at,
-    ev.payload, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at`;
+    ev.payload, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.max_concurrency, e.rate_limit`;
 
-export async function claimDue(pool: pg.Pool, workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+/** How many due rows a claim looks at per slot it fills (the SQLite store uses the same bound). */
+const CLAIM_WINDOW_FACTOR = 8;
+
+export async function claimDue(
+  pool: pg.Pool,
+  workerId: string,
+  now: number,
+  limit: number,
+  leaseMs: number,
+  room: ClaimRoom,
+): Promise<ClaimedDelivery[]> {
   if (limit <= 0) return [];
-  const { rows } = await pool.query(CLAIM_SQL, [now, limit, workerId, leaseMs]);
+  const limited = Object.entries(room.room);
+  const { rows } = await pool.query(CLAIM_SQL, [
+    now,
+    limit,
+    workerId,
+    leaseMs,
+    limited.map(([id]) => id),
+    limited.map(([, n]) => n),
+    room.defaultPerEndpoint,
+    limit * CLAIM_WINDOW_FACTOR,
+  ]);
   // UPDATE … RETURNING has no order; hand them out most overdue first, as they were picked.
   rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || (a.id < b.id ? -1 : 1));
   return rows.map(toClaimed);
@@ -46,9 +77,16 @@ const COMPLETE_SQL = `
     last_status_code = u.last_status_code, last_error = u.last_error, lease_owner = NULL, lease_until = NULL, updated_at = $2
   FROM unnest($3::text[], $4::text[], $5::integer[], $6::bigint[], $7::integer[], $8::text[])
     AS u(id, status, number, next_attempt_at, last_status_code, last_error)
-  WHERE d.id = u.id AND d.lease_owner = $1`;
+  WHERE d.id = u.id AND d.lease_owner = $1
+  RETURNING d.id`;
 
-export async function completeAttempts(pool: pg.Pool, workerId: string, completions: AttemptCompletion[], now: number): Promise<void> {
+export async function completeAttempts(
+  pool: pg.Pool,
+  workerId: string,
+  completions: AttemptCompletion[],
+  now: number,
+  autoDisable: AutoDisablePolicy,
+): Promise<void> {
   if (completions.length === 0) return;
   // Applied one by one, the first outcome of a delivery clears the lease and the rest no longer
   // match; one multi-row UPDATE would pick among duplicates arbitrarily, so drop them here.
@@ -71,7 +109,7 @@ export async function completeAttempts(pool: pg.Pool, workerId: string, completi
     const alive = new Set(rows.map((r) => r.id));
     const attempts = completions.map((c) => c.attempt).filter((a) => alive.has(a.deliveryId));
     if (attempts.length > 0) await client.query(bulkInsert('attempts', ATTEMPT_COLUMNS, attempts));
-    await client.query(COMPLETE_SQL, [
+    const { rows: applied } = await client.query<{ id: string }>(COMPLETE_SQL, [
       workerId,
       now,
       moves.map((c) => c.attempt.deliveryId),
@@ -81,13 +119,25 @@ export async function completeAttempts(pool: pg.Pool, workerId: string, completi
       moves.map((c) => c.attempt.responseStatus),
       moves.map((c) => (c.attempt.error === null ? null : pgText(c.attempt.error))),
     ]);
-    // One endpoint at a time in id order, so two batches disabling the same endpoints cannot deadlock.
-    for (const [endpointId, reason] of [...disable].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      await client.query(`UPDATE endpoints SET status = 'disabled', disabled_reason = $1, updated_at = $2 WHERE id = $3 AND status = 'enabled'`, [
-        reason,
-        now,
-        endpointId,
-      ]);
+    const endedFailed = new Set(applied.map((r) => r.id));
+    const health = healthChanges(
+      completions.filter((c) => alive.has(c.attempt.deliveryId)),
+      (c) => c.next.status === 'failed' && endedFailed.has(c.attempt.deliveryId),
+    );
+    // One endpoint at a time in id order, so two batches touching the same endpoints cannot deadlock.
+    for (const [endpointId, change] of [...health].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await client.query(
+        change.reset
+          ? `UPDATE endpoints SET consecutive_failures = $2, failing_since = $3 WHERE id = $1`
+          : `UPDATE endpoints SET consecutive_failures = consecutive_failures + $2, failing_since = coalesce(failing_since, $3) WHERE id = $1`,
+        [endpointId, change.failedDeliveries, change.failingSince],
+      );
+      const forced = disable.get(endpointId);
+      await client.query(
+        `UPDATE endpoints SET status = 'disabled', disabled_reason = $2, updated_at = $3
+         WHERE id = $1 AND status = 'enabled' AND ($4 OR (consecutive_failures >= $5 AND failing_since <= $6))`,
+        [endpointId, forced ?? autoDisableReason(autoDisable), now, forced !== undefined, autoDisable.minFailedDeliveries, now - autoDisable.failingForMs],
+      );
     }
   });
 }

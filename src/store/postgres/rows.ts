@@ -3,7 +3,7 @@
  * multi-row inserts built on unnest() so a batch is one statement whatever its size.
  */
 import type { QueryConfig } from 'pg';
-import type { ApiKeyRecord, AttemptRecord, ClaimedDelivery, DeliveryRecord, EndpointPatch, EndpointRecord, EventRecord } from '../types.js';
+import type { ApiKeyRecord, AttemptRecord, ClaimedDelivery, DeliveryRecord, EndpointRecord, EventRecord } from '../types.js';
 
 type Row = Record<string, unknown>;
 
@@ -43,6 +43,10 @@ export const toEndpoint = (r: Row): EndpointRecord => ({
   secret: r.secret as string,
   previousSecret: strOrNull(r.previous_secret),
   previousSecretExpiresAt: intOrNull(r.previous_secret_expires_at),
+  maxConcurrency: intOrNull(r.max_concurrency),
+  rateLimit: intOrNull(r.rate_limit),
+  consecutiveFailures: int(r.consecutive_failures),
+  failingSince: intOrNull(r.failing_since),
   createdAt: int(r.created_at),
   updatedAt: int(r.updated_at),
 });
@@ -105,19 +109,10 @@ export const toClaimed = (r: Row): ClaimedDelivery => ({
   previousSecretExpiresAt: intOrNull(r.previous_secret_expires_at),
   attemptNumber: int(r.attempts) + 1,
   maxAttempts: int(r.max_attempts),
+  maxConcurrency: intOrNull(r.max_concurrency),
+  rateLimit: intOrNull(r.rate_limit),
 });
 
-/** The column each patchable endpoint field lives in. */
-export const ENDPOINT_COLUMNS: Record<keyof EndpointPatch, string> = {
-  url: 'url',
-  description: 'description',
-  events: 'events',
-  status: 'status',
-  disabledReason: 'disabled_reason',
-  secret: 'secret',
-  previousSecret: 'previous_secret',
-  previousSecretExpiresAt: 'previous_secret_expires_at',
-};
 
 /** Column name, PostgreSQL array element type, and how to read the value from a record. */
 type Column<T> = readonly [name: string, type: string, get: (record: T) => unknown];

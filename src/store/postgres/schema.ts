@@ -100,4 +100,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX attempts_delivery ON attempts(delivery_id, number);
   CREATE INDEX attempts_endpoint_time ON attempts(endpoint_id, started_at);
   `,
+  `
+  ALTER TABLE endpoints ADD COLUMN max_concurrency INTEGER;
+  ALTER TABLE endpoints ADD COLUMN rate_limit INTEGER;
+  ALTER TABLE endpoints ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE endpoints ADD COLUMN failing_since BIGINT;
+  CREATE INDEX api_keys_workspace ON api_keys(workspace_id);
+  `,
 ];

@@ -9,25 +9,61 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { bucketAttempts } from '../stats.js';
-import type {
-  ApiKeyRecord,
-  AttemptCompletion,
-  AttemptRecord,
-  ClaimedDelivery,
-  DeliveryFilter,
-  DeliveryRecord,
-  DeliveryStatsBucket,
-  EndpointPatch,
-  EndpointRecord,
-  EndpointSummary,
-  EventRecord,
-  Page,
-  PublishInput,
-  PublishOutcome,
-  Store,
+import {
+  ENDPOINT_PATCH_COLUMNS,
+  type ApiKeyRecord,
+  type AttemptCompletion,
+  type AutoDisablePolicy,
+  type ClaimRoom,
+  type AttemptRecord,
+  type ClaimedDelivery,
+  type DeliveryFilter,
+  type DeliveryRecord,
+  type DeliveryStatsBucket,
+  type EndpointPatch,
+  type EndpointRecord,
+  type EndpointSummary,
+  type EventRecord,
+  type Page,
+  type PublishInput,
+  type PublishOutcome,
+  type Store,
 } from '../types.js';
 import { attemptParams, deliveryParams, toApiKey, toAttempt, toDelivery, toEndpoint, toEvent } from './rows.js';
 import { SQLITE_MIGRATIONS } from './schema.js';
+import { autoDisableReason } from '../../domain/endpoint.js';
+
+/** How many due rows a claim looks at per slot it fills; see CLAIM_SQL. */
+const CLAIM_WINDOW_FACTOR = 8;
+
+/**
+ * Due deliveries of enabled endpoints, oldest first, at most `room` per endpoint. Endpoints with
+ * no room left are dropped before the window is cut, so a deep backlog on one endpoint cannot
+ * hide the others; the window bounds the work of ranking per endpoint.
+ */
+const CLAIM_SQL = `
+  WITH room AS (SELECT key AS endpoint_id, value AS n FROM json_each(@room)),
+  due AS (
+    SELECT d.id, d.endpoint_id, d.next_attempt_at, coalesce(r.n, e.max_concurrency, @default_room) AS room
+    FROM deliveries d
+    JOIN endpoints e ON e.id = d.endpoint_id
+    LEFT JOIN room r ON r.endpoint_id = d.endpoint_id
+    WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+      AND (d.lease_until IS NULL OR d.lease_until <= @now) AND e.status = 'enabled'
+      AND coalesce(r.n, 1) > 0
+    ORDER BY d.next_attempt_at LIMIT @window
+  ),
+  ranked AS (
+    SELECT id, next_attempt_at, room, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank FROM due
+  )
+  SELECT d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, ev.payload,
+    e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.max_concurrency, e.rate_limit
+  FROM ranked k
+  JOIN deliveries d ON d.id = k.id
+  JOIN endpoints e ON e.id = d.endpoint_id
+  JOIN events ev ON ev.id = d.event_id
+  WHERE k.rank <= k.room
+  ORDER BY k.next_attempt_at, k.id LIMIT @limit`;
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -35,16 +71,6 @@ export interface SqliteOptions {
   synchronous: 'OFF' | 'NORMAL' | 'FULL';
 }
 
-const ENDPOINT_COLUMNS: Record<keyof EndpointPatch, string> = {
-  url: 'url',
-  description: 'description',
-  events: 'events',
-  status: 'status',
-  disabledReason: 'disabled_reason',
-  secret: 'secret',
-  previousSecret: 'previous_secret',
-  previousSecretExpiresAt: 'previous_secret_expires_at',
-};
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -136,11 +162,13 @@ export class SqliteStore implements Store {
   async insertEndpoint(e: EndpointRecord): Promise<void> {
     this.stmt(
         `INSERT INTO endpoints (id, workspace_id, url, description, events, status, disabled_reason, secret,
-           previous_secret, previous_secret_expires_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           previous_secret, previous_secret_expires_at, max_concurrency, rate_limit, consecutive_failures, failing_since,
+           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(e.id, e.workspaceId, e.url, e.description, JSON.stringify(e.events), e.status, e.disabledReason, e.secret,
-        e.previousSecret, e.previousSecretExpiresAt, e.createdAt, e.updatedAt);
+        e.previousSecret, e.previousSecretExpiresAt, e.maxConcurrency, e.rateLimit, e.consecutiveFailures, e.failingSince,
+        e.createdAt, e.updatedAt);
   }
 
   async getEndpoint(workspaceId: string, id: string): Promise<EndpointRecord | undefined> {
@@ -159,7 +187,7 @@ export class SqliteStore implements Store {
     const params: Record<string, unknown> = { workspace_id: workspaceId, id, updated_at: now };
     for (const [key, value] of Object.entries(patch) as [keyof EndpointPatch, unknown][]) {
       if (value === undefined) continue;
-      const column = ENDPOINT_COLUMNS[key];
+      const column = ENDPOINT_PATCH_COLUMNS[key];
       sets.push(`${column} = @${column}`);
       params[column] = key === 'events' ? JSON.stringify(value) : value;
     }
@@ -328,19 +356,16 @@ export class SqliteStore implements Store {
 
   // ── the delivery queue ─────────────────────────────────────────────────
 
-  async claimDue(workerId: string, now: number, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  async claimDue(workerId: string, now: number, limit: number, leaseMs: number, room: ClaimRoom): Promise<ClaimedDelivery[]> {
+    if (limit <= 0) return [];
     return this.db.transaction(() => {
-      const rows = this.stmt(
-          `SELECT d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, ev.payload,
-             e.url, e.secret, e.previous_secret, e.previous_secret_expires_at
-           FROM deliveries d
-           JOIN endpoints e ON e.id = d.endpoint_id
-           JOIN events ev ON ev.id = d.event_id
-           WHERE d.status = 'pending' AND d.next_attempt_at <= @now
-             AND (d.lease_until IS NULL OR d.lease_until <= @now) AND e.status = 'enabled'
-           ORDER BY d.next_attempt_at LIMIT @limit`,
-        )
-        .all({ now, limit }) as Record<string, unknown>[];
+      const rows = this.stmt(CLAIM_SQL).all({
+        now,
+        limit,
+        window: limit * CLAIM_WINDOW_FACTOR,
+        default_room: room.defaultPerEndpoint,
+        room: JSON.stringify(room.room),
+      }) as Record<string, unknown>[];
       const lease = this.stmt('UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?');
       return rows.map((r): ClaimedDelivery => {
         lease.run(workerId, now + leaseMs, r.id);
@@ -356,28 +381,38 @@ export class SqliteStore implements Store {
           previousSecretExpiresAt: (r.previous_secret_expires_at as number | null) ?? null,
           attemptNumber: (r.attempts as number) + 1,
           maxAttempts: r.max_attempts as number,
+          maxConcurrency: (r.max_concurrency as number | null) ?? null,
+          rateLimit: (r.rate_limit as number | null) ?? null,
         };
       });
     })();
   }
 
-  async completeAttempts(workerId: string, completions: AttemptCompletion[], now: number): Promise<void> {
+  async completeAttempts(workerId: string, completions: AttemptCompletion[], now: number, autoDisable: AutoDisablePolicy): Promise<void> {
+    const exists = this.stmt('SELECT 1 FROM deliveries WHERE id = ?').pluck();
     const update = this.stmt(
       `UPDATE deliveries SET status = @status, attempts = max(attempts, @number), next_attempt_at = @next_attempt_at,
          last_status_code = @last_status_code, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
          updated_at = @now
        WHERE id = @id AND lease_owner = @worker`,
     );
-    const disable = this.stmt(
-      `UPDATE endpoints SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'enabled'`,
+    const healthy = this.stmt(
+      'UPDATE endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = ? AND (consecutive_failures > 0 OR failing_since IS NOT NULL)',
     );
-    const exists = this.stmt('SELECT 1 FROM deliveries WHERE id = ?');
+    const failing = this.stmt(
+      `UPDATE endpoints SET failing_since = coalesce(failing_since, @started_at),
+         consecutive_failures = consecutive_failures + @ended_failed WHERE id = @id`,
+    );
+    const disable = this.stmt(
+      `UPDATE endpoints SET status = 'disabled', disabled_reason = @reason, updated_at = @now
+       WHERE id = @id AND status = 'enabled' AND (@forced OR (consecutive_failures >= @min_failed AND failing_since <= @since))`,
+    );
     this.db.transaction(() => {
       for (const { attempt, next } of completions) {
-        // Deleted with its endpoint while in flight: an attempt row would fail the foreign key and the whole batch.
-        if (exists.get(attempt.deliveryId) === undefined) continue;
+        // The endpoint (and with it the delivery) may have been deleted while the attempt ran.
+        if (!exists.get(attempt.deliveryId)) continue;
         this.insertAttempt(attempt);
-        update.run({
+        const applied = update.run({
           id: attempt.deliveryId,
           worker: workerId,
           status: next.status,
@@ -386,8 +421,22 @@ export class SqliteStore implements Store {
           last_status_code: attempt.responseStatus,
           last_error: attempt.error,
           now,
+        }).changes;
+        if (attempt.ok) {
+          healthy.run(attempt.endpointId);
+          continue;
+        }
+        const endedFailed = applied > 0 && next.status === 'failed';
+        failing.run({ id: attempt.endpointId, started_at: attempt.startedAt, ended_failed: endedFailed ? 1 : 0 });
+        const forced = next.status === 'failed' && next.disableEndpoint !== undefined;
+        disable.run({
+          id: attempt.endpointId,
+          now,
+          forced: forced ? 1 : 0,
+          reason: forced ? next.disableEndpoint : autoDisableReason(autoDisable),
+          min_failed: autoDisable.minFailedDeliveries,
+          since: now - autoDisable.failingForMs,
         });
-        if (next.status === 'failed' && next.disableEndpoint) disable.run(next.disableEndpoint, now, attempt.endpointId);
       }
     })();
   }

@@ -23,6 +23,10 @@ export const toEndpoint = (r: Row): EndpointRecord => ({
   secret: r.secret as string,
   previousSecret: (r.previous_secret as string | null) ?? null,
   previousSecretExpiresAt: (r.previous_secret_expires_at as number | null) ?? null,
+  maxConcurrency: (r.max_concurrency as number | null) ?? null,
+  rateLimit: (r.rate_limit as number | null) ?? null,
+  consecutiveFailures: r.consecutive_failures as number,
+  failingSince: (r.failing_since as number | null) ?? null,
   createdAt: r.created_at as number,
   updatedAt: r.updated_at as number,
 });
