@@ -237,9 +237,16 @@ export interface AttemptCompletion {
 }
 
 /**
+ * How many due rows a claim ranks per slot it fills. Endpoints with no room are left out before
+ * the window is cut, so the window only bounds the cost of ranking, not who gets served.
+ */
+export const CLAIM_WINDOW_FACTOR = 8;
+
+/**
  * How many more deliveries of each endpoint a claim may take, so that one endpoint with a deep
  * backlog or a slow receiver cannot take every slot of a worker.
  */
+
 export interface ClaimRoom {
   /** For an endpoint not listed in `room`: its own max_concurrency, or else this. */
   defaultPerEndpoint: number;

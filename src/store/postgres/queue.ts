@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { autoDisableReason } from '../../domain/endpoint.js';
 import { healthChanges } from '../health.js';
-import type { AttemptCompletion, AutoDisablePolicy, ClaimedDelivery, ClaimRoom } from '../types.js';
+import { CLAIM_WINDOW_FACTOR, type AttemptCompletion, type AutoDisablePolicy, type ClaimedDelivery, type ClaimRoom } from '../types.js';
 import { inTransaction } from './db.js';
 import { ATTEMPT_COLUMNS, bulkInsert, intOrNull, pgText, toClaimed } from './rows.js';
 
@@ -42,9 +42,6 @@ const CLAIM_SQL = `
   WHERE d.id = picked.id AND e.id = d.endpoint_id AND ev.id = d.event_id
   RETURNING d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, d.next_attempt_at,
     ev.payload, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.max_concurrency, e.rate_limit`;
-
-/** How many due rows a claim looks at per slot it fills (the SQLite store uses the same bound). */
-const CLAIM_WINDOW_FACTOR = 8;
 
 export async function claimDue(
   pool: pg.Pool,

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { bucketAttempts } from '../stats.js';
 import {
+  CLAIM_WINDOW_FACTOR,
   ENDPOINT_PATCH_COLUMNS,
   type ApiKeyRecord,
   type AttemptCompletion,
@@ -29,12 +30,10 @@ import {
   type PublishOutcome,
   type Store,
 } from '../types.js';
-import { attemptParams, deliveryParams, toApiKey, toAttempt, toDelivery, toEndpoint, toEvent } from './rows.js';
+import { toApiKey, toAttempt, toClaimed, toDelivery, toEndpoint, toEvent } from '../rows.js';
+import { attemptParams, deliveryParams } from './rows.js';
 import { SQLITE_MIGRATIONS } from './schema.js';
 import { autoDisableReason } from '../../domain/endpoint.js';
-
-/** How many due rows a claim looks at per slot it fills; see CLAIM_SQL. */
-const CLAIM_WINDOW_FACTOR = 8;
 
 /**
  * Due deliveries of enabled endpoints, oldest first, at most `room` per endpoint. Endpoints with
@@ -367,24 +366,8 @@ export class SqliteStore implements Store {
         room: JSON.stringify(room.room),
       }) as Record<string, unknown>[];
       const lease = this.stmt('UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?');
-      return rows.map((r): ClaimedDelivery => {
-        lease.run(workerId, now + leaseMs, r.id);
-        return {
-          deliveryId: r.id as string,
-          workspaceId: r.workspace_id as string,
-          eventId: r.event_id as string,
-          payload: r.payload as string,
-          endpointId: r.endpoint_id as string,
-          url: r.url as string,
-          secret: r.secret as string,
-          previousSecret: (r.previous_secret as string | null) ?? null,
-          previousSecretExpiresAt: (r.previous_secret_expires_at as number | null) ?? null,
-          attemptNumber: (r.attempts as number) + 1,
-          maxAttempts: r.max_attempts as number,
-          maxConcurrency: (r.max_concurrency as number | null) ?? null,
-          rateLimit: (r.rate_limit as number | null) ?? null,
-        };
-      });
+      for (const r of rows) lease.run(workerId, now + leaseMs, r.id);
+      return rows.map(toClaimed);
     })();
   }
 
