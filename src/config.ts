@@ -45,7 +45,7 @@ function setting<T>(env: string, defaultValue: T, parse: Parser<T>, description:
 
 export const SETTINGS = {
   port: setting('PORT', 8080, int(0, 65535), 'TCP port the HTTP API and dashboard listen on.'),
-  host: setting('HOST', '0.0.0.0', str, 'Address the HTTP server binds to.'),
+  host: setting('HOST', '127.0.0.1', str, 'Address the HTTP server binds to; 0.0.0.0 (or ::) serves other machines too.'),
   dataDir: setting('SOCIALFLOW_DATA_DIR', './data', str, 'Folder of the embedded SQLite database (used when DATABASE_URL is unset).'),
   databaseUrl: setting('DATABASE_URL', '', str, 'postgres://… selects the PostgreSQL store; empty means embedded SQLite.'),
   sqliteSynchronous: setting(

@@ -46,7 +46,7 @@ export async function buildApp(options: AppOptions) {
     loggerInstance: options.logger,
     bodyLimit: ctx.config.maxBodyBytes,
     // Types are not coerced and unknown fields are not silently dropped: a wrong request is refused.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -46,6 +46,13 @@ function describeValidation(e: FastifyError): string {
   if (first.keyword === 'additionalProperties') {
     return `${where} has an unexpected field "${String(first.params.additionalProperty)}".`;
   }
+  if (first.keyword === 'enum') {
+    const allowed = (first.params.allowedValues as unknown[] | undefined) ?? [];
+    return `${where} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`;
+  }
+  // A pattern means nothing to a caller; the schema's description says what is expected.
+  const description = (first as { parentSchema?: { description?: string } }).parentSchema?.description;
+  if (first.keyword === 'pattern' && description) return `${where}: ${description}`;
   return `${where} ${first.message ?? 'is invalid'}.`;
 }
 

@@ -147,7 +147,7 @@ export const DeliveryListQuery = Type.Object(
     status: Type.Optional(literals(DELIVERY_STATUSES)),
     event: Type.Optional(Type.String({ maxLength: 64 })),
     cursor: Type.Optional(Type.String({ maxLength: 64 })),
-    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100, default 20.' })),
+    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100 (default 20).' })),
   },
   { additionalProperties: false },
 );

@@ -44,9 +44,12 @@ export async function runCommand(command: string, args: string[], config: Config
           process.stderr.write('--workspace needs an id\n');
           return 2;
         }
-        const { key } = await createKey(store, workspaceId, now).catch(() => {
-          throw new Error(`No workspace ${workspaceId}.`);
-        });
+        const created = await createKey(store, workspaceId, now).catch(() => undefined);
+        if (!created) {
+          process.stderr.write(`No workspace ${workspaceId} in this store.\n`);
+          return 2;
+        }
+        const { key } = created;
         process.stdout.write(`New API key for ${workspaceId} (shown only now):\n${key}\n`);
       } else {
         const { workspaceId, key } = await createWorkspace(store, 'Workspace', now);

@@ -23,6 +23,8 @@ export function listen(options: ListenOptions): Promise<void> {
       process.stdout.write(
         `${new Date().toISOString()} ${req.method} ${req.url} webhook-id=${String(req.headers['webhook-id'])} ${signature}\n${body}\n\n`,
       );
+      // Like a real receiver, refuse what does not verify: the delivery then shows as failed.
+      if (check && !check.ok) return void res.writeHead(400, { 'content-type': 'text/plain' }).end(`signature invalid: ${check.reason}`);
       res.writeHead(options.status, { 'content-type': 'text/plain' }).end(options.status < 300 ? 'ok' : 'failing on purpose');
     });
   });
