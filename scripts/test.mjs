@@ -6,6 +6,10 @@
  *   2. the black-box tests again on PostgreSQL (TEST_STORE=postgres), each server on a fresh database.
  * Without a reachable PostgreSQL server the second pass is skipped with a message, except under
  * CI, where it must run. Extra arguments narrow the files: `npm test -- test/e2e/gateway.test.ts`.
+ *
+ * The server is compiled first and the black-box tests start it from dist/ (TEST_SERVER_ENTRY),
+ * which starts several times faster than through tsx. Heavy multi-process tests run on their own
+ * after the parallel part, so their load does not eat into other tests' deadlines.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -23,7 +27,9 @@ const find = (dir) =>
 const only = process.argv.slice(2);
 const pick = (files) => (only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files);
 const unit = pick([...find('src'), ...find('test/store')]);
-const blackBox = pick(find('test').filter((f) => !f.startsWith('test/store/')));
+const SOLO = ['test/e2e/multi-node.test.ts'];
+const blackBox = pick(find('test').filter((f) => !f.startsWith('test/store/') && !SOLO.includes(f)));
+const solo = pick(SOLO);
 const concurrency = process.env.TEST_CONCURRENCY ?? '3';
 
 function run(label, files, env) {
@@ -47,9 +53,14 @@ function postgresReachable() {
   });
 }
 
-let failed = run('SQLite store', [...unit, ...blackBox], { TEST_STORE: 'sqlite' });
+const compiled = spawnSync('npm', ['run', '--silent', 'build:server'], { cwd: root, stdio: 'inherit' });
+if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+const entry = { TEST_SERVER_ENTRY: 'dist' };
+
+let failed = run('SQLite store', [...unit, ...blackBox], { ...entry, TEST_STORE: 'sqlite' });
 if (await postgresReachable()) {
-  failed ||= run('PostgreSQL store', blackBox, { TEST_STORE: 'postgres' });
+  failed ||= run('PostgreSQL store', blackBox, { ...entry, TEST_STORE: 'postgres' });
+  failed ||= run('PostgreSQL store, several nodes', solo, { ...entry, TEST_STORE: 'postgres' });
 } else if (process.env.CI) {
   console.error('PostgreSQL is not reachable at 127.0.0.1:5432, and CI requires the PostgreSQL pass.');
   failed = 1;
