@@ -15,6 +15,7 @@ import { ApiError } from '../domain/errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { registerAuth } from './auth.js';
 import { sendError } from './errors.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -48,6 +49,8 @@ export async function buildApp(options: AppOptions) {
     // Types are not coerced and unknown fields are not silently dropped: a wrong request is refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors the framework meets before routing (a malformed URL, an over-long id) get our shape too.
+    frameworkErrors: (err, request, reply) => sendError(err, request, reply),
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -59,6 +62,9 @@ export async function buildApp(options: AppOptions) {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
+    if (jsonDepthExceeds(body as string)) {
+      return done(new ApiError('validation_failed', `The JSON is nested more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+    }
     parseJson(request, body as string, done);
   });
 

@@ -13,6 +13,8 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
   FST_ERR_VALIDATION: 'validation_failed',
+  FST_ERR_BAD_URL: 'validation_failed',
+  FST_ERR_MAX_PARAM_LENGTH: 'validation_failed',
 };
 
 /** Error codes meaning the store cannot be reached right now (network, server restarting, busy file). */
@@ -28,6 +30,7 @@ export function toApiError(err: FastifyError | Error): ApiError {
   if (e.validation) return new ApiError('validation_failed', describeValidation(e));
   const mapped = e.code ? FRAMEWORK_CODES[e.code] : undefined;
   if (mapped === 'payload_too_large') return new ApiError(mapped, `The request body is larger than the limit.`);
+  if (mapped === 'validation_failed' && e.code !== 'FST_ERR_VALIDATION') return new ApiError(mapped, 'The request path or its parameters are malformed or too long.');
   if (mapped) return new ApiError(mapped);
   // Prototype-poisoning keys (__proto__, constructor.prototype) are refused by the JSON parser.
   if (err instanceof SyntaxError) return new ApiError('invalid_json', `The request body was refused: ${err.message}`);

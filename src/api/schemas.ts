@@ -18,14 +18,17 @@ export const ErrorBody = Type.Object(
   { $id: 'Error', description: 'Every error answer has this shape.' },
 );
 
-export const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+/** Text that every store can keep as it is: PostgreSQL refuses the NUL character. */
+const NO_NUL = '^[^\\u0000]*$';
+
+export const IdParams = Type.Object({ id: Type.String({ maxLength: 64, pattern: NO_NUL, description: 'an id, without NUL characters' }) });
 
 const EventNames = Type.Array(Type.String({ maxLength: 64 }), {
   minItems: 1,
   maxItems: 100,
   description: 'Event types to receive, or ["*"] for all.',
 });
-const Description = Type.String({ maxLength: 1000 });
+const Description = Type.String({ maxLength: 1000, pattern: NO_NUL, description: 'up to 1000 characters, without NUL' });
 const Url = Type.String({ maxLength: MAX_URL_LENGTH, description: 'http(s) URL that receives the POSTs.' });
 const MaxConcurrency = Nullable(
   Type.Integer({ minimum: 1, maximum: 1000, description: 'Attempts in flight at once per worker node; null = the service default.' }),
@@ -145,8 +148,8 @@ export const DeliveryDetail = Type.Object({
 export const DeliveryListQuery = Type.Object(
   {
     status: Type.Optional(literals(DELIVERY_STATUSES)),
-    event: Type.Optional(Type.String({ maxLength: 64 })),
-    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+    event: Type.Optional(Type.String({ maxLength: 64, pattern: NO_NUL, description: 'an event type' })),
+    cursor: Type.Optional(Type.String({ maxLength: 64, pattern: NO_NUL, description: 'the next_cursor of the previous page' })),
     limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'a whole number from 1 to 100 (default 20).' })),
   },
   { additionalProperties: false },

@@ -11,7 +11,8 @@ import { ApiError } from './errors.js';
 // ajv-formats ships CommonJS whose default export is the function itself.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-const ajv = addFormats(new Ajv2020({ allErrors: false, strict: false }));
+// strictNumbers: Infinity (JSON's 1e400) is not a number a receiver could ever read back.
+const ajv = addFormats(new Ajv2020({ allErrors: false, strict: false, strictNumbers: true }));
 const validators = new Map(EVENT_TYPES.map((t) => [t.name, ajv.compile(t.schema)]));
 
 export interface PreparedEvent {

@@ -18,6 +18,12 @@ export interface EndpointChange extends Partial<EndpointInput> {
   status?: EndpointStatus;
 }
 
+/** Text with a lone surrogate cannot be stored as it is (UTF-8 has no form for it). */
+function checkedDescription(description: string): string {
+  if (!description.isWellFormed()) throw new ApiError('validation_failed', 'The description is not well-formed Unicode.');
+  return description;
+}
+
 function checkedUrl(ctx: ServiceContext, raw: string): string {
   const url = parseEndpointUrl(raw);
   ctx.checkUrl(url);
@@ -30,7 +36,7 @@ export async function createEndpoint(ctx: ServiceContext, workspaceId: string, i
     id: newId('endpoint', now),
     workspaceId,
     url: checkedUrl(ctx, input.url),
-    description: input.description ?? '',
+    description: checkedDescription(input.description ?? ''),
     events: normaliseSubscription(input.events),
     status: 'enabled',
     disabledReason: null,
@@ -70,7 +76,7 @@ export async function updateEndpoint(ctx: ServiceContext, workspaceId: string, i
   const patch: EndpointPatch = {};
   if (change.url !== undefined) patch.url = checkedUrl(ctx, change.url);
   if (change.events !== undefined) patch.events = normaliseSubscription(change.events);
-  if (change.description !== undefined) patch.description = change.description;
+  if (change.description !== undefined) patch.description = checkedDescription(change.description);
   if (change.maxConcurrency !== undefined) patch.maxConcurrency = change.maxConcurrency;
   if (change.rateLimit !== undefined) patch.rateLimit = change.rateLimit;
   if (change.status !== undefined) {

@@ -148,7 +148,7 @@ describe('workspace isolation', () => {
     const key = /sfk_[A-Za-z0-9_-]+/.exec(cli.stdout)![0];
     const as = async (method: string, path: string) => {
       const res = await fetch(server.url + path, { method, headers: { authorization: `Bearer ${key}` } });
-      return { status: res.status, body: await res.json() };
+      return { status: res.status, body: (await res.json()) as any };
     };
     assertError(await as('GET', `/v1/webhooks/${created.body.id}`), 404, 'not_found');
     assertError(await as('DELETE', `/v1/webhooks/${created.body.id}`), 404, 'not_found');
