@@ -59,8 +59,9 @@ const entry = { TEST_SERVER_ENTRY: 'dist' };
 
 let failed = run('SQLite store', [...unit, ...blackBox], { ...entry, TEST_STORE: 'sqlite' });
 if (await postgresReachable()) {
-  failed ||= run('PostgreSQL store', blackBox, { ...entry, TEST_STORE: 'postgres' });
-  failed ||= run('PostgreSQL store, several nodes', solo, { ...entry, TEST_STORE: 'postgres' });
+  // Every pass runs even after a failure, so one run shows everything that is broken.
+  failed = run('PostgreSQL store', blackBox, { ...entry, TEST_STORE: 'postgres' }) || failed;
+  failed = run('PostgreSQL store, several nodes', solo, { ...entry, TEST_STORE: 'postgres' }) || failed;
 } else if (process.env.CI) {
   console.error('PostgreSQL is not reachable at 127.0.0.1:5432, and CI requires the PostgreSQL pass.');
   failed = 1;
