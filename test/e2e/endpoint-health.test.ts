@@ -85,7 +85,7 @@ describe('endpoint health', () => {
   test('an endpoint that keeps failing is disabled automatically, and enabling it resumes delivery', async () => {
     const server = await serverWith({
       SOCIALFLOW_MAX_ATTEMPTS: '1',
-      SOCIALFLOW_AUTO_DISABLE_AFTER_MS: '300',
+      SOCIALFLOW_AUTO_DISABLE_AFTER_MS: '2000',
       SOCIALFLOW_AUTO_DISABLE_MIN_FAILURES: '3',
     });
     const { receiver, id } = await receiverOn(server);
@@ -94,24 +94,27 @@ describe('endpoint health', () => {
       await publish(server, i);
       await waitFor(() => receiver.received.length === i + 1);
     }
-    // Three failures, but within 300 ms of the first: still enabled.
-    const early = (await server.api('GET', `/v1/webhooks/${id}`)).body;
-    assert.equal(early.consecutive_failures, 3);
-    assert.ok(early.failing_since);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    const early = await waitFor(async () => {
+      const e = (await server.api('GET', `/v1/webhooks/${id}`)).body;
+      return e.consecutive_failures === 3 ? e : undefined;
+    });
+    const failingFor = Date.now() - Date.parse(early.failing_since);
+    // Three failures in a row, but failing for less than the 2 s the policy asks for: still enabled.
+    if (failingFor < 1800) assert.equal(early.status, 'enabled');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2100 - failingFor)));
     await publish(server, 4);
     const disabled = await waitFor(async () => {
       const e = (await server.api('GET', `/v1/webhooks/${id}`)).body;
       return e.status === 'disabled' ? e : undefined;
     });
-    assert.match(disabled.disabled_reason, /Every attempt failed/);
-    assert.equal(disabled.consecutive_failures, 4);
+    assert.match(disabled.disabled_reason, /Every attempt failed for more than 2 seconds and at least 3 deliveries in a row/);
+    assert.ok(disabled.consecutive_failures >= 3);
 
     receiver.behave(answer(200));
     await server.api('PATCH', `/v1/webhooks/${id}`, { status: 'enabled' });
     const res = await publish(server, 5);
     assert.equal(res.body.deliveries, 1);
-    await waitFor(() => receiver.received.length === 5);
+    await waitFor(() => receiver.received.some((r) => JSON.parse(r.body).post_id === 'p-5'));
     const healed = await waitFor(async () => {
       const e = (await server.api('GET', `/v1/webhooks/${id}`)).body;
       return e.consecutive_failures === 0 ? e : undefined;
