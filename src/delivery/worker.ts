@@ -109,20 +109,25 @@ export class DeliveryWorker {
     }
   }
 
+  /**
+   * How long to sleep: until the next retry comes due, a rate-limited endpoint can take more, or
+   * the poll interval passes (which also finds leases that expired), whichever is first. New
+   * publishes and finished attempts wake the loop earlier.
+   */
   private async untilNextDue(haveRoom: boolean): Promise<number> {
     if (!haveRoom) return this.o.pollIntervalMs;
+    const now = this.now();
+    const waits = [this.o.pollIntervalMs];
     try {
-      const due = await this.o.queue.nextDueAt();
-      if (due === undefined) return this.o.pollIntervalMs;
-      const wait = due - this.now();
-      if (wait > 0) return Math.min(wait, this.o.pollIntervalMs);
-      // Due work that the last claim left alone belongs to endpoints at their limits: a finished
-      // attempt wakes the loop, and so does the next opening of a rate-limited endpoint.
-      const openings = [...this.nextSlot.values()].map((at) => at - RATE_SCHEDULE_AHEAD_MS - this.now());
-      return Math.max(10, Math.min(this.o.pollIntervalMs, ...openings));
+      const due = await this.o.queue.nextDueAt(now);
+      if (due !== undefined) waits.push(due - now);
     } catch {
-      return this.o.pollIntervalMs;
+      // The store is unreachable; the next claim will say so and back off.
     }
+    for (const at of this.nextSlot.values()) {
+      if (at > now + RATE_SCHEDULE_AHEAD_MS) waits.push(at - RATE_SCHEDULE_AHEAD_MS - now);
+    }
+    return Math.max(0, Math.min(...waits));
   }
 
   private sleep(ms: number): Promise<void> {

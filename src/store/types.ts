@@ -276,8 +276,12 @@ export interface DeliveryQueue {
    * (`next.disableEndpoint`, a 410 Gone), is disabled with the reason recorded.
    */
   completeAttempts(workerId: string, completions: AttemptCompletion[], now: number, autoDisable: AutoDisablePolicy): Promise<void>;
-  /** When the earliest pending delivery of an enabled endpoint becomes due; undefined when none. */
-  nextDueAt(): Promise<number | undefined>;
+  /**
+   * The earliest time after `after` at which a pending delivery of an enabled endpoint becomes
+   * due; undefined when none. An indexed lookup, so it stays cheap however deep the queue is.
+   * Deliveries due already are the claimer's business, and expired leases are found by polling.
+   */
+  nextDueAt(after: number): Promise<number | undefined>;
 }
 
 export interface RetentionStore {

@@ -294,8 +294,8 @@ export class PostgresStore implements Store {
     return queue.completeAttempts(this.pool, workerId, completions, now, autoDisable);
   }
 
-  nextDueAt(): Promise<number | undefined> {
-    return queue.nextDueAt(this.pool);
+  nextDueAt(after: number): Promise<number | undefined> {
+    return queue.nextDueAt(this.pool, after);
   }
 
   purgeBefore(cutoff: number, batchSize: number): Promise<number> {

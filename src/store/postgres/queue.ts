@@ -139,15 +139,13 @@ export async function completeAttempts(
   });
 }
 
-/**
- * A leased delivery becomes claimable again when its lease ends, hence the greatest(). (greatest()
- * skips NULLs where SQLite's max() returns NULL; the IS NOT NULL keeps the two in agreement.)
- */
-export async function nextDueAt(pool: pg.Pool): Promise<number | undefined> {
+/** The next future due time, found through the partial index on next_attempt_at (see types.ts). */
+export async function nextDueAt(pool: pg.Pool, after: number): Promise<number | undefined> {
   const { rows } = await pool.query(
-    `SELECT min(greatest(d.next_attempt_at, coalesce(d.lease_until, 0))) AS t FROM deliveries d
-     JOIN endpoints e ON e.id = d.endpoint_id
-     WHERE d.status = 'pending' AND d.next_attempt_at IS NOT NULL AND e.status = 'enabled'`,
+    `SELECT d.next_attempt_at AS t FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+     WHERE d.status = 'pending' AND d.next_attempt_at > $1::bigint AND e.status = 'enabled'
+     ORDER BY d.next_attempt_at LIMIT 1`,
+    [after],
   );
   return intOrNull(rows[0]?.t) ?? undefined;
 }

@@ -424,13 +424,13 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async nextDueAt(): Promise<number | undefined> {
+  async nextDueAt(after: number): Promise<number | undefined> {
     const row = this.stmt(
-        `SELECT min(max(d.next_attempt_at, coalesce(d.lease_until, 0))) AS t FROM deliveries d
-         JOIN endpoints e ON e.id = d.endpoint_id WHERE d.status = 'pending' AND e.status = 'enabled'`,
-      )
-      .get() as { t: number | null };
-    return row.t ?? undefined;
+      `SELECT d.next_attempt_at AS t FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.next_attempt_at > ? AND e.status = 'enabled'
+       ORDER BY d.next_attempt_at LIMIT 1`,
+    ).get(after) as { t: number } | undefined;
+    return row?.t;
   }
 
   // ── retention ──────────────────────────────────────────────────────────
