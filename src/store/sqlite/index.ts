@@ -52,17 +52,19 @@ const CLAIM_SQL = `
       AND coalesce(r.n, 1) > 0
     ORDER BY d.next_attempt_at LIMIT @window
   ),
-  ranked AS (
-    SELECT id, next_attempt_at, room, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank FROM due
+  picked AS MATERIALIZED (
+    SELECT id, next_attempt_at FROM (
+      SELECT id, next_attempt_at, room, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank FROM due
+    ) WHERE rank <= room
+    ORDER BY next_attempt_at, id LIMIT @limit
   )
   SELECT d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, ev.payload,
     e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.max_concurrency, e.rate_limit
-  FROM ranked k
-  JOIN deliveries d ON d.id = k.id
+  FROM picked k
+  CROSS JOIN deliveries d ON d.id = k.id -- CROSS JOIN keeps the few picked rows as the outer loop
   JOIN endpoints e ON e.id = d.endpoint_id
   JOIN events ev ON ev.id = d.event_id
-  WHERE k.rank <= k.room
-  ORDER BY k.next_attempt_at, k.id LIMIT @limit`;
+  ORDER BY k.next_attempt_at, k.id`;
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
