@@ -21,7 +21,6 @@ import { ROOT, VERSION } from './version.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
-
 async function ensureWorkspace(store: Store, config: Config, logger: Logger): Promise<void> {
   const now = Date.now();
   if (config.bootstrapKey) {
@@ -38,12 +37,17 @@ async function ensureWorkspace(store: Store, config: Config, logger: Logger): Pr
 }
 
 export async function serve(config: Config, role: Role): Promise<void> {
+  // Every delivery and simulator request goes through the address guard (SSRF protection).
+  const addressPolicy: AddressPolicy = { allowPrivate: config.allowPrivateTargets, allowList: config.allowedTargets };
+  try {
+    checkEndpointHost(new URL('http://127.0.0.1/'), addressPolicy); // parses the allow-list now, not at the first delivery
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration:\n  SOCIALFLOW_ALLOWED_TARGETS: ${(err as Error).message}`);
+  }
   const logger = pino({ level: config.logLevel, redact: ['req.headers.authorization'] });
   const store = await openStore(config, logger);
   await ensureWorkspace(store, config, logger);
 
-  // Every delivery and simulator request goes through the address guard (SSRF protection).
-  const addressPolicy: AddressPolicy = { allowPrivate: config.allowPrivateTargets, allowList: config.allowedTargets };
   const dispatcher = createGuardedAgent(addressPolicy, { keepAliveTimeout: 10_000, connect: { timeout: config.requestTimeoutMs } });
   const send = createHttpClient({
     timeoutMs: config.requestTimeoutMs,
@@ -128,7 +132,11 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`--role must be api, worker or all, not "${role}"\n`);
       process.exit(2);
     }
-    await serve(config, role);
+    await serve(config, role).catch((err: unknown) => {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    });
     return;
   }
   process.exitCode = await runCommand(command, rest, config);

@@ -10,7 +10,7 @@ import { newId } from '../../src/domain/ids.js';
 import type { ApiKeyRecord, DeliveryRecord, Store } from '../../src/store/types.js';
 import { queueConformance } from './conformance-queue.js';
 import { statsConformance } from './conformance-stats.js';
-import { T0, attemptRecord, deliveryRecord, endpointRecord, eventRecord, newEndpoint, newWorkspace, publishTo, sortById } from './fixtures.js';
+import { T0, attemptRecord, deliveryRecord, eventRecord, newEndpoint, newWorkspace, publishTo, sortById } from './fixtures.js';
 
 export interface SuiteContext {
   store: () => Store;
