@@ -1,12 +1,15 @@
 /**
  * `--update-docs`: pins the results quoted by docs/performance.md (bench/results/published.json
  * and published.svg) and rewrites the generated block of that page, between the two markers below.
- * Everything outside the markers is written by hand and left alone.
+ * Everything outside the markers is written by hand and left alone. Also runnable on saved
+ * results, merging several files: npx tsx bench/docs.ts bench/results/A.json bench/results/B.json
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './lib/proc.js';
-import { renderMarkdown, type Results } from './report.js';
+import { evaluateTargets, renderMarkdown, type Results } from './report.js';
+import { combine, type RunRecord } from './figures.js';
 import { writeChart } from './chart.js';
 
 export const START = '<!-- bench:generated:start -->';
@@ -39,4 +42,48 @@ export async function updateDocs(results: Results): Promise<string[]> {
   text = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text.trimEnd()}\n\n${block}\n`;
   await writeFile(doc, text);
   return [json, svg, doc];
+}
+
+/**
+ * Several results files as one: their runs together, summaries and targets recomputed. Lets the
+ * published page combine, say, a repeated run of workloads a–d with a single long backlog run.
+ */
+export function mergeResults(all: Results[]): Results {
+  if (all.length === 1) return all[0]!;
+  const first = all[0]!;
+  const runs = all.flatMap((r) => r.runs);
+  const workloads = [...new Map(all.flatMap((r) => r.workloads).map((w) => [w.id, w])).values()];
+  const systems = [...new Map(all.flatMap((r) => r.systems).map((s) => [s.id, s])).values()];
+  const summary: RunRecord[] = [];
+  for (const w of workloads) {
+    for (const s of systems) {
+      const mine = runs.filter((r) => r.system === s.id && r.workload === w.id);
+      if (mine.length) summary.push(combine(mine));
+    }
+  }
+  const withRate = all.find((r) => r.workloads.some((w) => w.id === 'd')) ?? first;
+  const sizes = withRate.settings.sizes as { rate: number };
+  return {
+    ...first,
+    startedAt: all.map((r) => r.startedAt).sort()[0]!,
+    finishedAt: all.map((r) => r.finishedAt).sort().reverse()[0]!,
+    profile: [...new Set(all.map((r) => r.profile))].join(' + '),
+    command: all.map((r) => r.command).join('; '),
+    settings: { ...first.settings, merged: all.map((r) => ({ command: r.command, settings: r.settings })) },
+    systems,
+    workloads,
+    runs,
+    summary,
+    targets: evaluateTargets(summary, sizes),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    process.stderr.write('usage: npx tsx bench/docs.ts RESULTS.json [MORE.json …]\n');
+    process.exit(2);
+  }
+  const merged = mergeResults(await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Results)));
+  for (const p of await updateDocs(merged)) process.stdout.write(`wrote ${path.relative(REPO_ROOT, p)}\n`);
 }

@@ -314,7 +314,10 @@ export function renderText(results: Results): string {
 
 export function renderMarkdown(results: Results, level = '###'): string {
   const parts = [
-    `Run ${results.finishedAt.slice(0, 16).replace('T', ' ')} UTC, \`${results.command}\` (profile ${results.profile}).`,
+    `Run ${results.finishedAt.slice(0, 16).replace('T', ' ')} UTC, \`${results.command}\` (profile ${results.profile}` +
+      (results.settings.source ? `, source ${String(results.settings.source)}` : '') +
+      (results.settings.mode ? `, ${String(results.settings.mode).split(':')[0]} mode` : '') +
+      ').',
     '',
     `Machine: ${machineLine(results.machine)}.`,
     '',

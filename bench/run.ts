@@ -7,6 +7,8 @@
  * 1 otherwise (or when the SQLite service exists but cannot start); 2 for a bad flag.
  * No timing is asserted.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HELP, parseOptions, type Options } from './options.js';
@@ -18,8 +20,8 @@ import { evaluateTargets, machineInfo, renderText, writeResults, type Results, t
 import { storeVersions } from './versions.js';
 import { writeChart } from './chart.js';
 import { updateDocs } from './docs.js';
-import { REPO_ROOT, useCompiledChildren } from './lib/proc.js';
-import { compileBench } from './lib/compile.js';
+import { isInterrupted, REPO_ROOT, useCompiledChildren } from './lib/proc.js';
+import { compileBench, snapshotDist } from './lib/compile.js';
 import { ceiling } from './systems/ceiling.js';
 import { bullmq } from './systems/bullmq.js';
 import { serviceSystem } from './systems/service.js';
@@ -27,14 +29,25 @@ import type { System } from './systems/types.js';
 
 const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 
-function systemsFor(o: Options): System[] {
+function systemsFor(o: Options, entry?: string): System[] {
   const all: Record<string, System> = {
     ceiling,
     bullmq,
-    service: serviceSystem({ postgres: false, dist: o.dist, sqliteSynchronous: o.sqliteSync }),
-    'service-pg': serviceSystem({ postgres: true, dist: o.dist }),
+    service: serviceSystem({ postgres: false, dist: o.dist, entry, sqliteSynchronous: o.sqliteSync }),
+    'service-pg': serviceSystem({ postgres: true, dist: o.dist, entry }),
   };
   return o.systems.map((id) => all[id]!);
+}
+
+/** The commit measured, and whether the working tree had changes (read-only git commands). */
+function sourceVersion(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return dirty ? `${commit} with uncommitted changes in src/` : commit;
+  } catch {
+    return 'unknown';
+  }
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -55,8 +68,17 @@ async function main(): Promise<number> {
   const o = parsed;
   const started = new Date();
   const workloads = buildWorkloads(o.sizes, o.workloads);
-  const systems = systemsFor(o);
   const log = (s: string) => process.stderr.write(s + '\n');
+  let entry: string | undefined;
+  if (o.dist) {
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'src', 'main.js'))) {
+      log('--dist needs a build: run npm run build first');
+      return 2;
+    }
+    entry = await snapshotDist();
+    useCompiledChildren(await compileBench());
+  }
+  const systems = systemsFor(o, entry);
 
   const infos: SystemInfo[] = [];
   const active: System[] = [];
@@ -88,10 +110,9 @@ async function main(): Promise<number> {
     retryGraceMs: Math.max(3_000, o.retryBaseMs * 2 ** o.maxAttempts * 4),
   };
 
-  if (o.dist) useCompiledChildren(await compileBench());
   const runs: RunRecord[] = [];
   const runOne = async (s: System, w: Workload, rep: number, receivers: Receivers) => {
-    if (w.kind === 'backlog' && !s.queues) return;
+    if (isInterrupted() || (w.kind === 'backlog' && !s.queues)) return;
     const info = infos.find((i) => i.id === s.id)!;
     if (info.skipped) return;
     const label = `${o.repeat > 1 ? `[${rep}/${o.repeat}] ` : ''}${w.id} ${s.label}`;
@@ -128,6 +149,7 @@ async function main(): Promise<number> {
     await receivers.stop();
   }
 
+  if (isInterrupted()) return 130; // the signal handler finishes the clean-up and exits
   const summary: RunRecord[] = [];
   for (const w of workloads) {
     for (const s of active) {
@@ -152,6 +174,7 @@ async function main(): Promise<number> {
       retryBaseMs: o.retryBaseMs,
       maxAttempts: o.maxAttempts,
       mode: o.dist ? 'compiled: dist/src/main.js and transpiled harness children' : 'tsx: src/main.ts and bench/*.ts through the tsx loader',
+      source: sourceVersion(),
     },
     machine: machineInfo(await storeVersions()),
     systems: infos,
@@ -177,8 +200,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!isInterrupted()) process.exit(code);
+  },
   (err: unknown) => {
+    if (isInterrupted()) return;
     process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);
   },

@@ -5,7 +5,8 @@
  * TypeScript into node_modules/.cache/sfbench/, from where bare imports still resolve to the
  * repository's node_modules.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { REPO_ROOT } from './proc.js';
 
@@ -38,4 +39,20 @@ export async function compileBench(): Promise<(script: string) => string> {
     await writeFile(out, outputText);
   }
   return (script) => path.join(COMPILED_ROOT, script.replace(/\.ts$/, '.js'));
+}
+
+/**
+ * Copy the service's build (dist/, package.json, web/dist) to a private folder, so that a rebuild
+ * of dist/ while the harness runs (by someone working in the same checkout) cannot change the code
+ * under test halfway through. Returns the path of the copied entry point.
+ */
+export async function snapshotDist(): Promise<string> {
+  const root = path.join(COMPILED_ROOT, 'service');
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  await cp(path.join(REPO_ROOT, 'dist'), path.join(root, 'dist'), { recursive: true });
+  await cp(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
+  const web = path.join(REPO_ROOT, 'web', 'dist');
+  if (existsSync(web)) await cp(web, path.join(root, 'web', 'dist'), { recursive: true });
+  return path.join(root, 'dist', 'src', 'main.js');
 }

@@ -207,6 +207,10 @@ export function onInterrupt(fn: () => Promise<void>): () => void {
 }
 
 let interrupted = false;
+
+/** True once SIGINT/SIGTERM arrived: start nothing new, write nothing. */
+export const isInterrupted = (): boolean => interrupted;
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) process.exit(130);

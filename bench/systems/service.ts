@@ -88,19 +88,21 @@ export interface ServiceOptions {
   postgres: boolean;
   /** Run the compiled dist/src/main.js instead of the TypeScript sources. */
   dist: boolean;
+  /** In compiled mode, the snapshot of dist/src/main.js to start (see snapshotDist). */
+  entry?: string;
   /** SOCIALFLOW_SQLITE_SYNCHRONOUS, when set. */
   sqliteSynchronous?: string;
 }
 
 export function serviceSystem(o: ServiceOptions): System {
-  const entry = o.dist ? 'dist/src/main.js' : 'src/main.ts';
+  const entry = o.dist ? (o.entry ?? 'dist/src/main.js') : 'src/main.ts';
   return {
     id: o.postgres ? 'service-pg' : 'service',
     label: o.postgres ? 'service (PostgreSQL)' : 'service (SQLite)',
     publishes: true,
     queues: true,
     async check() {
-      if (!existsSync(path.join(REPO_ROOT, entry))) return `${entry} does not exist yet`;
+      if (!existsSync(path.resolve(REPO_ROOT, entry))) return `${entry} does not exist yet`;
       if (o.postgres) {
         try {
           await pgQuery('SELECT 1');
