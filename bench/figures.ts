@@ -158,7 +158,7 @@ export function combine(runs: RunRecord[]): RunRecord {
   if (ok.length === 0) return runs[0]!;
   if (ok.length === 1) return ok[0]!;
   const summed = new Set(['lost', 'duplicates', 'invalid', 'stray', 'rejected']);
-  const out: Record<string, unknown> = { ...ok[0]!, repeat: ok.length };
+  const out: Record<string, unknown> = { ...ok[0]! };
   for (const key of Object.keys(ok[0]!) as (keyof RunRecord)[]) {
     const vals = ok.map((r) => r[key]);
     if (vals.every((v) => typeof v === 'number')) {
@@ -168,6 +168,7 @@ export function combine(runs: RunRecord[]): RunRecord {
       out[key] = { p50: median(l.map((x) => x.p50)), p95: median(l.map((x) => x.p95)), p99: median(l.map((x) => x.p99)), max: median(l.map((x) => x.max)) };
     }
   }
+  out.repeat = ok.length; // how many runs the medians are of
   if (ok.some((r) => r.status === 'incomplete')) out.status = 'incomplete';
   return out as unknown as RunRecord;
 }
