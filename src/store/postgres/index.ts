@@ -29,6 +29,7 @@ import {
 import { clientConfig, createPool, inTransaction, migrate, type Row } from './db.js';
 import { NOTIFY_WORK_CALL, NOTIFY_WORK_SQL, WorkListener, silentLogger, type StoreLogger } from './listener.js';
 import * as queue from './queue.js';
+import { CommitGroup, PUBLISH_GROUP_MAX } from '../commit-group.js';
 import {
   ATTEMPT_COLUMNS, DELIVERY_COLUMNS, EVENT_INSERT_COLUMNS, bulkInsert, eventParams, int, intOrNull, strOrNull,
   toApiKey, toAttempt, toDelivery, toEndpoint, toEvent,
@@ -167,10 +168,24 @@ export class PostgresStore implements Store {
 
   // ── events and deliveries ──────────────────────────────────────────────
 
-  async publish(input: PublishInput): Promise<PublishOutcome> {
-    const { event, deliveries, idempotencyKey } = input;
-    const params = eventParams(event, idempotencyKey ?? null, input.requestHash ?? null);
-    return inTransaction(this.pool, async (client): Promise<PublishOutcome> => {
+  /** Publishes arriving together share one transaction, and so one commit (see commit-group.ts). */
+  private readonly publishes = new CommitGroup<PublishInput, PublishOutcome>({
+    runBatch: (inputs) => inTransaction(this.pool, (client) => this.insertPublished(client, inputs)),
+    runOne: async (input) => (await inTransaction(this.pool, (client) => this.insertPublished(client, [input])))[0]!,
+    maxBatch: PUBLISH_GROUP_MAX,
+  });
+
+  publish(input: PublishInput): Promise<PublishOutcome> {
+    return this.publishes.submit(input);
+  }
+
+  /** Runs inside a transaction; one after the other, so a key repeated in the group is a replay. */
+  private async insertPublished(client: pg.PoolClient, inputs: PublishInput[]): Promise<PublishOutcome[]> {
+    const outcomes: PublishOutcome[] = [];
+    let newDeliveries = false;
+    for (const input of inputs) {
+      const { event, deliveries, idempotencyKey } = input;
+      const params = eventParams(event, idempotencyKey ?? null, input.requestHash ?? null);
       if (idempotencyKey === undefined) {
         await client.query(INSERT_EVENT_SQL, params);
       } else {
@@ -183,15 +198,18 @@ export class PostgresStore implements Store {
           ])).rows as Row[];
           // Only a purge between the two statements gets here; failing lets the caller retry.
           if (!row) throw new Error('The event holding this idempotency key vanished; retry the publish.');
-          return { created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) };
+          outcomes.push({ created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) });
+          continue;
         }
       }
       if (deliveries.length > 0) {
         await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries));
-        await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
+        newDeliveries = true;
       }
-      return { created: true, event };
-    });
+      outcomes.push({ created: true, event });
+    }
+    if (newDeliveries) await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
+    return outcomes;
   }
 
   async getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined> {
