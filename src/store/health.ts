@@ -12,6 +12,8 @@ export interface HealthChange {
   failedDeliveries: number;
   /** Start of the first failed attempt (after the last success); null when none failed. */
   failingSince: number | null;
+  /** Why an outcome asked for the endpoint to be disabled at once (410 Gone); null if none did. */
+  disableReason: string | null;
 }
 
 export function healthChanges(completions: AttemptCompletion[], endedFailed: (c: AttemptCompletion) => boolean): Map<string, HealthChange> {
@@ -19,7 +21,8 @@ export function healthChanges(completions: AttemptCompletion[], endedFailed: (c:
   for (const c of completions) {
     const id = c.attempt.endpointId;
     let change = changes.get(id);
-    if (!change) changes.set(id, (change = { reset: false, failedDeliveries: 0, failingSince: null }));
+    if (!change) changes.set(id, (change = { reset: false, failedDeliveries: 0, failingSince: null, disableReason: null }));
+    if (c.next.status === 'failed' && c.next.disableEndpoint) change.disableReason ??= c.next.disableEndpoint;
     if (c.attempt.ok) {
       Object.assign(change, { reset: true, failedDeliveries: 0, failingSince: null });
       continue;
@@ -29,3 +32,6 @@ export function healthChanges(completions: AttemptCompletion[], endedFailed: (c:
   }
   return changes;
 }
+
+/** Only a failure or a 410 in the batch can make an endpoint due for disabling. */
+export const mayDisable = (change: HealthChange): boolean => change.failingSince !== null || change.disableReason !== null;

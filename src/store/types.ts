@@ -237,8 +237,8 @@ export interface AttemptCompletion {
 }
 
 /**
- * How many due rows a claim ranks per slot it fills. Endpoints with no room are left out before
- * the window is cut, so the window only bounds the cost of ranking, not who gets served.
+ * How many due rows a claim may look at per slot it fills. Endpoints with no room are left out
+ * before rows are counted, so this only bounds the work of one claim, not who gets served.
  */
 export const CLAIM_WINDOW_FACTOR = 8;
 
@@ -265,7 +265,9 @@ export interface AutoDisablePolicy {
 export interface DeliveryQueue {
   /**
    * Lease up to `limit` due deliveries of enabled endpoints to `workerId` until `now + leaseMs`.
-   * A delivery is never leased to two workers at once.
+   * A delivery is never leased to two workers at once. A leased delivery's next_attempt_at moves
+   * to the end of its lease, when it is due again if its outcome never arrives; this also keeps
+   * deliveries in flight out of the way of the next claim's index scan.
    */
   claimDue(workerId: string, now: number, limit: number, leaseMs: number, room: ClaimRoom): Promise<ClaimedDelivery[]>;
   /**

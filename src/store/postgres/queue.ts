@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import { autoDisableReason } from '../../domain/endpoint.js';
-import { healthChanges } from '../health.js';
+import { healthChanges, mayDisable } from '../health.js';
 import { CLAIM_WINDOW_FACTOR, type AttemptCompletion, type AutoDisablePolicy, type ClaimedDelivery, type ClaimRoom } from '../types.js';
 import { inTransaction } from './db.js';
 import { ATTEMPT_COLUMNS, bulkInsert, intOrNull, pgText, toClaimed } from './rows.js';
@@ -32,15 +32,15 @@ const CLAIM_SQL = `
     FOR NO KEY UPDATE OF d SKIP LOCKED
   ),
   picked AS (
-    SELECT id FROM (
+    SELECT id, next_attempt_at FROM (
       SELECT id, next_attempt_at, room, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank FROM due
     ) ranked
     WHERE rank <= room ORDER BY next_attempt_at, id LIMIT $2
   )
-  UPDATE deliveries d SET lease_owner = $3, lease_until = $1::bigint + $4::bigint
+  UPDATE deliveries d SET lease_owner = $3, lease_until = $1::bigint + $4::bigint, next_attempt_at = $1::bigint + $4::bigint
   FROM picked, endpoints e, events ev
   WHERE d.id = picked.id AND e.id = d.endpoint_id AND ev.id = d.event_id
-  RETURNING d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, d.next_attempt_at,
+  RETURNING d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, picked.next_attempt_at AS due_at,
     ev.payload, e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.max_concurrency, e.rate_limit`;
 
 export async function claimDue(
@@ -64,7 +64,7 @@ export async function claimDue(
     limit * CLAIM_WINDOW_FACTOR,
   ]);
   // UPDATE … RETURNING has no order; hand them out most overdue first, as they were picked.
-  rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || (a.id < b.id ? -1 : 1));
+  rows.sort((a, b) => Number(a.due_at) - Number(b.due_at) || (a.id < b.id ? -1 : 1));
   return rows.map(toClaimed);
 }
 
@@ -88,13 +88,7 @@ export async function completeAttempts(
   // Applied one by one, the first outcome of a delivery clears the lease and the rest no longer
   // match; one multi-row UPDATE would pick among duplicates arbitrarily, so drop them here.
   const firsts = new Map<string, AttemptCompletion>();
-  const disable = new Map<string, string>();
-  for (const c of completions) {
-    if (!firsts.has(c.attempt.deliveryId)) firsts.set(c.attempt.deliveryId, c);
-    if (c.next.status === 'failed' && c.next.disableEndpoint && !disable.has(c.attempt.endpointId)) {
-      disable.set(c.attempt.endpointId, c.next.disableEndpoint);
-    }
-  }
+  for (const c of completions) if (!firsts.has(c.attempt.deliveryId)) firsts.set(c.attempt.deliveryId, c);
   const moves = [...firsts.values()];
   await inTransaction(pool, async (client) => {
     // A delivery deleted meanwhile (its endpoint was deleted during the attempt) cannot take an
@@ -123,21 +117,25 @@ export async function completeAttempts(
     );
     // One endpoint at a time in id order, so two batches touching the same endpoints cannot deadlock.
     for (const [endpointId, change] of [...health].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      await client.query(
-        change.reset
-          ? `UPDATE endpoints SET consecutive_failures = $2, failing_since = $3 WHERE id = $1`
-          : `UPDATE endpoints SET consecutive_failures = consecutive_failures + $2, failing_since = coalesce(failing_since, $3) WHERE id = $1`,
-        [endpointId, change.failedDeliveries, change.failingSince],
-      );
-      const forced = disable.get(endpointId);
-      await client.query(
-        `UPDATE endpoints SET status = 'disabled', disabled_reason = $2, updated_at = $3
-         WHERE id = $1 AND status = 'enabled' AND ($4 OR (consecutive_failures >= $5 AND failing_since <= $6))`,
-        [endpointId, forced ?? autoDisableReason(autoDisable), now, forced !== undefined, autoDisable.minFailedDeliveries, now - autoDisable.failingForMs],
-      );
+      await client.query(change.reset ? HEALTH_RESET_SQL : HEALTH_WORSEN_SQL, [endpointId, change.failedDeliveries, change.failingSince]);
+      if (!mayDisable(change)) continue;
+      await client.query(DISABLE_SQL, [
+        endpointId, change.disableReason ?? autoDisableReason(autoDisable), now, change.disableReason !== null,
+        autoDisable.minFailedDeliveries, now - autoDisable.failingForMs,
+      ]);
     }
   });
 }
+
+/** A streak that ended is replaced; the row is only written when that changes it. */
+const HEALTH_RESET_SQL = `
+  UPDATE endpoints SET consecutive_failures = $2, failing_since = $3
+  WHERE id = $1 AND (consecutive_failures <> $2 OR failing_since IS DISTINCT FROM $3)`;
+const HEALTH_WORSEN_SQL = `
+  UPDATE endpoints SET consecutive_failures = consecutive_failures + $2, failing_since = coalesce(failing_since, $3) WHERE id = $1`;
+const DISABLE_SQL = `
+  UPDATE endpoints SET status = 'disabled', disabled_reason = $2, updated_at = $3
+  WHERE id = $1 AND status = 'enabled' AND ($4 OR (consecutive_failures >= $5 AND failing_since <= $6))`;
 
 /** The next future due time, found through the partial index on next_attempt_at (see types.ts). */
 export async function nextDueAt(pool: pg.Pool, after: number): Promise<number | undefined> {

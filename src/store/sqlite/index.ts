@@ -33,38 +33,45 @@ import {
 import { toApiKey, toAttempt, toClaimed, toDelivery, toEndpoint, toEvent } from '../rows.js';
 import { attemptParams, deliveryParams } from './rows.js';
 import { SQLITE_MIGRATIONS } from './schema.js';
+import { CommitGroup, PUBLISH_GROUP_MAX } from '../commit-group.js';
+import { healthChanges, mayDisable } from '../health.js';
 import { autoDisableReason } from '../../domain/endpoint.js';
 
 /**
- * Due deliveries of enabled endpoints, oldest first, at most `room` per endpoint. Endpoints with
- * no room left are dropped before the window is cut, so a deep backlog on one endpoint cannot
- * hide the others; the window bounds the work of ranking per endpoint.
+ * Due deliveries of enabled endpoints, oldest first. Endpoints with no room left are dropped in
+ * SQL, so a deep backlog on one endpoint at its cap is skipped inside the index scan; the caller
+ * reads rows one by one and stops as soon as the claim is full.
  */
-const CLAIM_SQL = `
-  WITH room AS (SELECT key AS endpoint_id, value AS n FROM json_each(@room)),
-  due AS (
-    SELECT d.id, d.endpoint_id, d.next_attempt_at, coalesce(r.n, e.max_concurrency, @default_room) AS room
-    FROM deliveries d
-    JOIN endpoints e ON e.id = d.endpoint_id
-    LEFT JOIN room r ON r.endpoint_id = d.endpoint_id
-    WHERE d.status = 'pending' AND d.next_attempt_at <= @now
-      AND (d.lease_until IS NULL OR d.lease_until <= @now) AND e.status = 'enabled'
-      AND coalesce(r.n, 1) > 0
-    ORDER BY d.next_attempt_at LIMIT @window
-  ),
-  picked AS MATERIALIZED (
-    SELECT id, next_attempt_at FROM (
-      SELECT id, next_attempt_at, room, row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at, id) AS rank FROM due
-    ) WHERE rank <= room
-    ORDER BY next_attempt_at, id LIMIT @limit
-  )
-  SELECT d.id, d.workspace_id, d.event_id, d.endpoint_id, d.attempts, d.max_attempts, ev.payload,
-    e.url, e.secret, e.previous_secret, e.previous_secret_expires_at, e.max_concurrency, e.rate_limit
-  FROM picked k
-  CROSS JOIN deliveries d ON d.id = k.id -- CROSS JOIN keeps the few picked rows as the outer loop
-  JOIN endpoints e ON e.id = d.endpoint_id
-  JOIN events ev ON ev.id = d.event_id
-  ORDER BY k.next_attempt_at, k.id`;
+const DUE_SQL = `
+  SELECT d.id, d.endpoint_id, e.max_concurrency
+  FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+  WHERE d.status = 'pending' AND d.next_attempt_at <= @now
+    AND (d.lease_until IS NULL OR d.lease_until <= @now) AND e.status = 'enabled'
+    AND d.endpoint_id NOT IN (SELECT value FROM json_each(@full))
+  ORDER BY d.next_attempt_at LIMIT @window`;
+
+/** Takes the lease on one picked delivery and returns what an attempt needs. */
+const LEASE_SQL = `
+  UPDATE deliveries SET lease_owner = @worker, lease_until = @until, next_attempt_at = @until WHERE id = @id
+  RETURNING id, workspace_id, event_id, endpoint_id, attempts, max_attempts,
+    (SELECT payload FROM events WHERE events.id = deliveries.event_id) AS payload`;
+
+const ENDPOINT_FOR_CLAIM_SQL = `
+  SELECT url, secret, previous_secret, previous_secret_expires_at, max_concurrency, rate_limit FROM endpoints WHERE id = ?`;
+
+/** Live API keys kept in memory, at most; a rare workspace with more simply looks the rest up. */
+const LIVE_KEYS_CACHED = 10_000;
+
+/** A streak that ended is replaced; the row is only written when that changes it. */
+const HEALTH_RESET_SQL = `
+  UPDATE endpoints SET consecutive_failures = @failed, failing_since = @since
+  WHERE id = @id AND (consecutive_failures <> @failed OR failing_since IS NOT @since)`;
+const HEALTH_WORSEN_SQL = `
+  UPDATE endpoints SET consecutive_failures = consecutive_failures + @failed, failing_since = coalesce(failing_since, @since)
+  WHERE id = @id`;
+const DISABLE_SQL = `
+  UPDATE endpoints SET status = 'disabled', disabled_reason = @reason, updated_at = @now
+  WHERE id = @id AND status = 'enabled' AND (@forced OR (consecutive_failures >= @min_failed AND failing_since <= @failing_before))`;
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -77,6 +84,13 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly work = new EventEmitter();
+  /**
+   * Reads every publish and every API request makes, kept in memory. This process is the only
+   * writer of the file (the CLI only adds keys, which a miss finds), so each cache is dropped
+   * exactly where the rows it holds are written.
+   */
+  private readonly liveKeys = new Map<string, ApiKeyRecord>();
+  private readonly endpointLists = new Map<string, readonly EndpointRecord[]>();
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -142,8 +156,14 @@ export class SqliteStore implements Store {
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const cached = this.liveKeys.get(hash);
+    if (cached) return cached;
     const row = this.stmt('SELECT * FROM api_keys WHERE hash = ? AND revoked_at IS NULL').get(hash);
-    return row ? toApiKey(row as Record<string, unknown>) : undefined;
+    if (!row) return undefined;
+    const key = toApiKey(row as Record<string, unknown>);
+    if (this.liveKeys.size >= LIVE_KEYS_CACHED) this.liveKeys.clear();
+    this.liveKeys.set(hash, key);
+    return key;
   }
 
   async listApiKeys(workspaceId: string): Promise<ApiKeyRecord[]> {
@@ -155,12 +175,14 @@ export class SqliteStore implements Store {
   async revokeApiKey(workspaceId: string, keyId: string, now: number): Promise<boolean> {
     const result = this.stmt('UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND id = ? AND revoked_at IS NULL')
       .run(now, workspaceId, keyId);
+    this.liveKeys.clear();
     return result.changes > 0;
   }
 
   // ── endpoints ──────────────────────────────────────────────────────────
 
   async insertEndpoint(e: EndpointRecord): Promise<void> {
+    this.endpointLists.delete(e.workspaceId);
     this.stmt(
         `INSERT INTO endpoints (id, workspace_id, url, description, events, status, disabled_reason, secret,
            previous_secret, previous_secret_expires_at, max_concurrency, rate_limit, consecutive_failures, failing_since,
@@ -178,9 +200,14 @@ export class SqliteStore implements Store {
   }
 
   async listEndpoints(workspaceId: string): Promise<EndpointRecord[]> {
-    return this.stmt('SELECT * FROM endpoints WHERE workspace_id = ? ORDER BY id')
-      .all(workspaceId)
-      .map((r) => toEndpoint(r as Record<string, unknown>));
+    let list = this.endpointLists.get(workspaceId);
+    if (!list) {
+      list = this.stmt('SELECT * FROM endpoints WHERE workspace_id = ? ORDER BY id')
+        .all(workspaceId)
+        .map((r) => Object.freeze(toEndpoint(r as Record<string, unknown>)));
+      this.endpointLists.set(workspaceId, list);
+    }
+    return [...list];
   }
 
   async updateEndpoint(workspaceId: string, id: string, patch: EndpointPatch, now: number): Promise<EndpointRecord | undefined> {
@@ -195,11 +222,13 @@ export class SqliteStore implements Store {
     const row = this.stmt(`UPDATE endpoints SET ${sets.join(', ')} WHERE workspace_id = @workspace_id AND id = @id RETURNING *`)
       .get(params);
     if (!row) return undefined;
+    this.endpointLists.delete(workspaceId);
     if (patch.status === 'enabled') this.announceWork();
     return toEndpoint(row as Record<string, unknown>);
   }
 
   async deleteEndpoint(workspaceId: string, id: string): Promise<boolean> {
+    this.endpointLists.delete(workspaceId);
     return this.stmt('DELETE FROM endpoints WHERE workspace_id = ? AND id = ?').run(workspaceId, id).changes > 0;
   }
 
@@ -233,20 +262,30 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Publishes arriving together share one transaction (see commit-group.ts). */
+  private readonly publishes = new CommitGroup<PublishInput, PublishOutcome>({
+    runBatch: (inputs) => this.db.transaction(() => inputs.map((input) => this.insertPublished(input)))(),
+    runOne: (input) => this.db.transaction(() => this.insertPublished(input))(),
+    maxBatch: PUBLISH_GROUP_MAX,
+  });
+
   async publish(input: PublishInput): Promise<PublishOutcome> {
-    const outcome = this.db.transaction((): PublishOutcome => {
-      if (input.idempotencyKey !== undefined) {
-        const row = this.stmt('SELECT * FROM events WHERE workspace_id = ? AND idempotency_key = ?')
-          .get(input.event.workspaceId, input.idempotencyKey) as Record<string, unknown> | undefined;
-        if (row) return { created: false, event: toEvent(row), requestHash: (row.request_hash as string | null) ?? null };
-      }
-      this.insertEvent(input.event, input.idempotencyKey ?? null, input.requestHash ?? null);
-      const insertDelivery = this.insertDeliveryStmt();
-      for (const d of input.deliveries) insertDelivery.run(deliveryParams(d));
-      return { created: true, event: input.event };
-    })();
+    const outcome = await this.publishes.submit(input);
     if (outcome.created && input.deliveries.length > 0) this.announceWork();
     return outcome;
+  }
+
+  /** Runs inside a transaction. */
+  private insertPublished(input: PublishInput): PublishOutcome {
+    if (input.idempotencyKey !== undefined) {
+      const row = this.stmt('SELECT * FROM events WHERE workspace_id = ? AND idempotency_key = ?')
+        .get(input.event.workspaceId, input.idempotencyKey) as Record<string, unknown> | undefined;
+      if (row) return { created: false, event: toEvent(row), requestHash: (row.request_hash as string | null) ?? null };
+    }
+    this.insertEvent(input.event, input.idempotencyKey ?? null, input.requestHash ?? null);
+    const insertDelivery = this.insertDeliveryStmt();
+    for (const d of input.deliveries) insertDelivery.run(deliveryParams(d));
+    return { created: true, event: input.event };
   }
 
   async getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined> {
@@ -314,14 +353,16 @@ export class SqliteStore implements Store {
     })();
   }
 
-  private insertAttempt(a: AttemptRecord): void {
-    this.stmt(
+  /** Records an attempt unless its delivery is gone; says whether it did. */
+  private insertAttempt(a: AttemptRecord): boolean {
+    return this.stmt(
         `INSERT INTO attempts (id, delivery_id, workspace_id, endpoint_id, number, started_at, duration_ms, ok, failure,
            request_url, request_headers, response_status, response_headers, response_body, response_body_truncated, error)
-         VALUES (@id, @delivery_id, @workspace_id, @endpoint_id, @number, @started_at, @duration_ms, @ok, @failure,
-           @request_url, @request_headers, @response_status, @response_headers, @response_body, @response_body_truncated, @error)`,
+         SELECT @id, @delivery_id, @workspace_id, @endpoint_id, @number, @started_at, @duration_ms, @ok, @failure,
+           @request_url, @request_headers, @response_status, @response_headers, @response_body, @response_body_truncated, @error
+         WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = @delivery_id)`,
       )
-      .run(attemptParams(a));
+      .run(attemptParams(a)).changes > 0;
   }
 
   async deliveryStats(workspaceId: string, endpointId: string, since: number, bucketMs: number): Promise<DeliveryStatsBucket[]> {
@@ -359,44 +400,46 @@ export class SqliteStore implements Store {
 
   async claimDue(workerId: string, now: number, limit: number, leaseMs: number, room: ClaimRoom): Promise<ClaimedDelivery[]> {
     if (limit <= 0) return [];
+    const left = new Map(Object.entries(room.room));
+    const full = [...left].filter(([, n]) => n <= 0).map(([id]) => id);
     return this.db.transaction(() => {
-      const rows = this.stmt(CLAIM_SQL).all({
-        now,
-        limit,
-        window: limit * CLAIM_WINDOW_FACTOR,
-        default_room: room.defaultPerEndpoint,
-        room: JSON.stringify(room.room),
-      }) as Record<string, unknown>[];
-      const lease = this.stmt('UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ?');
-      for (const r of rows) lease.run(workerId, now + leaseMs, r.id);
-      return rows.map(toClaimed);
+      const picked: string[] = [];
+      const due = this.stmt(DUE_SQL).iterate({ now, window: limit * CLAIM_WINDOW_FACTOR, full: JSON.stringify(full) });
+      for (const row of due as Iterable<{ id: string; endpoint_id: string; max_concurrency: number | null }>) {
+        const n = left.get(row.endpoint_id) ?? row.max_concurrency ?? room.defaultPerEndpoint;
+        if (n <= 0) continue;
+        left.set(row.endpoint_id, n - 1);
+        picked.push(row.id);
+        if (picked.length === limit) break;
+      }
+      const lease = this.stmt(LEASE_SQL);
+      const endpoint = this.stmt(ENDPOINT_FOR_CLAIM_SQL);
+      const endpoints = new Map<string, Record<string, unknown>>();
+      return picked.map((id) => {
+        const d = lease.get({ worker: workerId, until: now + leaseMs, id }) as Record<string, unknown>;
+        const endpointId = d.endpoint_id as string;
+        let e = endpoints.get(endpointId);
+        if (!e) endpoints.set(endpointId, (e = endpoint.get(endpointId) as Record<string, unknown>));
+        return toClaimed({ ...d, ...e });
+      });
     })();
   }
 
   async completeAttempts(workerId: string, completions: AttemptCompletion[], now: number, autoDisable: AutoDisablePolicy): Promise<void> {
-    const exists = this.stmt('SELECT 1 FROM deliveries WHERE id = ?').pluck();
     const update = this.stmt(
       `UPDATE deliveries SET status = @status, attempts = max(attempts, @number), next_attempt_at = @next_attempt_at,
          last_status_code = @last_status_code, last_error = @last_error, lease_owner = NULL, lease_until = NULL,
          updated_at = @now
        WHERE id = @id AND lease_owner = @worker`,
     );
-    const healthy = this.stmt(
-      'UPDATE endpoints SET consecutive_failures = 0, failing_since = NULL WHERE id = ? AND (consecutive_failures > 0 OR failing_since IS NOT NULL)',
-    );
-    const failing = this.stmt(
-      `UPDATE endpoints SET failing_since = coalesce(failing_since, @started_at),
-         consecutive_failures = consecutive_failures + @ended_failed WHERE id = @id`,
-    );
-    const disable = this.stmt(
-      `UPDATE endpoints SET status = 'disabled', disabled_reason = @reason, updated_at = @now
-       WHERE id = @id AND status = 'enabled' AND (@forced OR (consecutive_failures >= @min_failed AND failing_since <= @since))`,
-    );
     this.db.transaction(() => {
-      for (const { attempt, next } of completions) {
+      const alive: AttemptCompletion[] = [];
+      const endedFailed = new Set<string>();
+      for (const c of completions) {
+        const { attempt, next } = c;
         // The endpoint (and with it the delivery) may have been deleted while the attempt ran.
-        if (!exists.get(attempt.deliveryId)) continue;
-        this.insertAttempt(attempt);
+        if (!this.insertAttempt(attempt)) continue;
+        alive.push(c);
         const applied = update.run({
           id: attempt.deliveryId,
           worker: workerId,
@@ -407,21 +450,22 @@ export class SqliteStore implements Store {
           last_error: attempt.error,
           now,
         }).changes;
-        if (attempt.ok) {
-          healthy.run(attempt.endpointId);
-          continue;
-        }
-        const endedFailed = applied > 0 && next.status === 'failed';
-        failing.run({ id: attempt.endpointId, started_at: attempt.startedAt, ended_failed: endedFailed ? 1 : 0 });
-        const forced = next.status === 'failed' && next.disableEndpoint !== undefined;
-        disable.run({
-          id: attempt.endpointId,
+        if (applied > 0 && next.status === 'failed') endedFailed.add(attempt.deliveryId);
+      }
+      for (const [endpointId, change] of healthChanges(alive, (c) => endedFailed.has(c.attempt.deliveryId))) {
+        const changed = this.stmt(change.reset ? HEALTH_RESET_SQL : HEALTH_WORSEN_SQL)
+          .run({ id: endpointId, failed: change.failedDeliveries, since: change.failingSince }).changes;
+        if (changed > 0) this.endpointLists.clear();
+        if (!mayDisable(change)) continue;
+        const disabled = this.stmt(DISABLE_SQL).run({
+          id: endpointId,
           now,
-          forced: forced ? 1 : 0,
-          reason: forced ? next.disableEndpoint : autoDisableReason(autoDisable),
+          forced: change.disableReason === null ? 0 : 1,
+          reason: change.disableReason ?? autoDisableReason(autoDisable),
           min_failed: autoDisable.minFailedDeliveries,
-          since: now - autoDisable.failingForMs,
-        });
+          failing_before: now - autoDisable.failingForMs,
+        }).changes;
+        if (disabled > 0) this.endpointLists.clear();
       }
     })();
   }
