@@ -21,6 +21,14 @@ import { attemptRecord, signedRequest } from './request.js';
 /** A rate-limited endpoint's attempts are scheduled at most this far ahead of their start. */
 const RATE_SCHEDULE_AHEAD_MS = 1000;
 
+/**
+ * A claim is made once this share of the slots is free, or this long after the last claim,
+ * whichever comes first. Each claim is a store transaction, so under load a few larger claims
+ * cost much less than one per finished attempt; the wait bounds what it adds to latency.
+ */
+const REFILL_SHARE = 1 / 4;
+const TOP_UP_WAIT_MS = 5;
+
 export interface WorkerOptions {
   workerId: string;
   queue: DeliveryQueue;
@@ -45,6 +53,8 @@ export class DeliveryWorker {
   private flushing: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private wakeRequested = false;
+  private lastClaimAt = 0;
+  private readonly refillBatch: number;
   private loop: Promise<void> | undefined;
   private readonly idle = new Set<() => void>();
   /** Endpoint → attempts claimed and not yet recorded, and the limits it came with. */
@@ -55,6 +65,7 @@ export class DeliveryWorker {
   constructor(options: WorkerOptions) {
     this.o = options;
     this.now = options.now ?? Date.now;
+    this.refillBatch = Math.max(1, Math.floor(options.concurrency * REFILL_SHARE));
   }
 
   start(): void {
@@ -89,10 +100,11 @@ export class DeliveryWorker {
     while (this.running) {
       this.wakeRequested = false;
       const free = this.o.concurrency - this.inFlight;
-      let claimed: ClaimedDelivery[] = [];
-      if (free > 0) {
+      if (free > 0 && (free >= this.refillBatch || this.now() - this.lastClaimAt >= TOP_UP_WAIT_MS)) {
+        let claimed: ClaimedDelivery[];
         try {
-          claimed = await this.o.queue.claimDue(this.o.workerId, this.now(), free, this.o.leaseMs, this.claimRoom());
+          this.lastClaimAt = this.now();
+          claimed = await this.o.queue.claimDue(this.o.workerId, this.lastClaimAt, free, this.o.leaseMs, this.claimRoom());
           failures = 0;
         } catch (err) {
           failures++;
@@ -101,9 +113,14 @@ export class DeliveryWorker {
           continue;
         }
         for (const delivery of claimed) this.attempt(delivery);
+        // A full claim means more may be waiting: look again at once.
+        if (claimed.length === free) continue;
+      } else if (free > 0) {
+        // Only a few slots are free and attempts are finishing: wait a moment so that one claim
+        // fills several slots instead of one claim per finished attempt.
+        await this.sleep(this.lastClaimAt + TOP_UP_WAIT_MS - this.now());
+        continue;
       }
-      // Having found work, look again at once: more may be waiting.
-      if (claimed.length > 0) continue;
       if (this.wakeRequested || !this.running) continue;
       await this.sleep(await this.untilNextDue(free > 0));
     }
