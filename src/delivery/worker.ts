@@ -54,6 +54,8 @@ export class DeliveryWorker {
   private wakeUp: (() => void) | undefined;
   private wakeRequested = false;
   private lastClaimAt = 0;
+  /** The last claim was cut short by the free slots or an endpoint's cap, so work may be waiting. */
+  private mayHaveMore = false;
   private readonly refillBatch: number;
   private loop: Promise<void> | undefined;
   private readonly idle = new Set<() => void>();
@@ -113,6 +115,7 @@ export class DeliveryWorker {
           continue;
         }
         for (const delivery of claimed) this.attempt(delivery);
+        this.mayHaveMore = claimed.length === free || claimed.some((d) => this.atCap(d.endpointId));
         // A full claim means more may be waiting: look again at once.
         if (claimed.length === free) continue;
       } else if (free > 0) {
@@ -159,6 +162,11 @@ export class DeliveryWorker {
       }
       this.wakeUp = done;
     });
+  }
+
+  private atCap(endpointId: string): boolean {
+    const busy = this.busy.get(endpointId);
+    return busy !== undefined && busy.inFlight >= (busy.maxConcurrency ?? this.o.perEndpointConcurrency);
   }
 
   /** What each endpoint may still take from the next claim. */
@@ -225,7 +233,9 @@ export class DeliveryWorker {
           if (busy && --busy.inFlight === 0) this.busy.delete(attempt.endpointId);
         }
         if (this.inFlight === 0) for (const resolve of this.idle) resolve();
-        this.wake();
+        // Freed slots matter only if the last claim left work behind; a retry changes when the
+        // next delivery is due. Otherwise new work announces itself and the worker sleeps on.
+        if (this.mayHaveMore || batch.some(({ next }) => next.status === 'pending')) this.wake();
       } catch (err) {
         // The store is unreachable: keep the outcomes (bounded by concurrency) and try again.
         this.pending = batch.concat(this.pending);
