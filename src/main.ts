@@ -60,7 +60,6 @@ export async function serve(config: Config, role: Role): Promise<void> {
     if (!check.ok) throw new ApiError('blocked_url', check.reason);
   };
   const policy = retryPolicyOf(config);
-  const ctx: ServiceContext = { store, config, policy, send, checkUrl, now: Date.now };
 
   let worker: DeliveryWorker | undefined;
   let purgeTimer: NodeJS.Timeout | undefined;
@@ -87,6 +86,8 @@ export async function serve(config: Config, role: Role): Promise<void> {
     purgeTimer = setInterval(purge, config.purgeIntervalMs);
     void purge();
   }
+  // With a worker on this node, publishes hand their fresh deliveries straight to it.
+  const ctx: ServiceContext = { store, config, policy, send, checkUrl, now: Date.now, handoff: worker };
 
   let app: Awaited<ReturnType<typeof import('./api/app.js').buildApp>> | undefined;
   if (role !== 'worker') {

@@ -10,10 +10,16 @@
  * Fairness: no endpoint gets more than its concurrency cap of this worker's slots, and a
  * rate-limited endpoint's attempts are spaced at its rate, so one huge or slow endpoint cannot
  * starve the others. Both limits are per worker node.
+ *
+ * Hand-off: a publish on the same node may give its fresh deliveries straight to this worker
+ * (`reserve`), written to the store already leased, so they start without a claim. The worker
+ * takes them only while the queue holds nothing older that is waiting for a slot: a hand-off
+ * never overtakes queued work, and whatever it declines goes through the queue as usual.
  */
 import type { Logger } from 'pino';
 import { nextStep } from '../domain/delivery.js';
 import type { RetryPolicy } from '../domain/retry.js';
+import type { DeliveryHandoff, HandoffReservation, HandoffTarget } from '../services/events.js';
 import type { AttemptCompletion, AutoDisablePolicy, ClaimedDelivery, ClaimRoom, DeliveryQueue } from '../store/types.js';
 import type { SendAttempt } from './http-client.js';
 import { attemptRecord, signedRequest } from './request.js';
@@ -44,7 +50,7 @@ export interface WorkerOptions {
   now?: () => number;
 }
 
-export class DeliveryWorker {
+export class DeliveryWorker implements DeliveryHandoff {
   private readonly o: WorkerOptions;
   private readonly now: () => number;
   private running = false;
@@ -183,11 +189,63 @@ export class DeliveryWorker {
     return { defaultPerEndpoint: this.o.perEndpointConcurrency, room };
   }
 
-  private attempt(d: ClaimedDelivery): void {
+  /**
+   * Slots for fresh deliveries of a publish on this node, taken now and leased in the publish's
+   * own transaction; undefined when none is taken. Declined only when slots, an endpoint's cap or
+   * its rate limit say so, or when queued work may be waiting (which a hand-off must not overtake).
+   */
+  reserve(targets: readonly HandoffTarget[], now: number): HandoffReservation | undefined {
+    if (!this.running || this.mayHaveMore) return undefined;
+    const taken = targets.map((t) => {
+      if (this.inFlight >= this.o.concurrency || t.rateLimit !== null) return false;
+      const busy = this.busy.get(t.endpointId);
+      if (busy && busy.inFlight >= (t.maxConcurrency ?? this.o.perEndpointConcurrency)) return false;
+      this.takeSlot(t.endpointId, t.maxConcurrency);
+      return true;
+    });
+    // What is declined goes to the queue: until a claim drains it, later publishes queue behind it.
+    if (taken.includes(false)) this.mayHaveMore = true;
+    if (!taken.includes(true)) return undefined;
+    let settled = false;
+    return {
+      owner: this.o.workerId,
+      leaseUntil: now + this.o.leaseMs,
+      taken,
+      start: (claimed) => {
+        if (settled) return;
+        settled = true;
+        for (const d of claimed) this.launch(d);
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        targets.forEach((t, i) => taken[i] && this.freeSlot(t.endpointId));
+        if (this.running) this.wake();
+      },
+    };
+  }
+
+  private takeSlot(endpointId: string, maxConcurrency: number | null): void {
     this.inFlight++;
-    const busy = this.busy.get(d.endpointId);
+    const busy = this.busy.get(endpointId);
     if (busy) busy.inFlight++;
-    else this.busy.set(d.endpointId, { inFlight: 1, maxConcurrency: d.maxConcurrency });
+    else this.busy.set(endpointId, { inFlight: 1, maxConcurrency });
+  }
+
+  private freeSlot(endpointId: string): void {
+    this.inFlight--;
+    const busy = this.busy.get(endpointId);
+    if (busy && --busy.inFlight === 0) this.busy.delete(endpointId);
+    if (this.inFlight === 0) for (const resolve of this.idle) resolve();
+  }
+
+  private attempt(d: ClaimedDelivery): void {
+    this.takeSlot(d.endpointId, d.maxConcurrency);
+    this.launch(d);
+  }
+
+  /** Starts the attempt of a delivery whose slot is taken, spaced at its endpoint's rate limit. */
+  private launch(d: ClaimedDelivery): void {
     const now = this.now();
     let startAt = now;
     if (d.rateLimit) {
@@ -227,12 +285,7 @@ export class DeliveryWorker {
       try {
         await this.o.queue.completeAttempts(this.o.workerId, batch, this.now(), this.o.autoDisable);
         failures = 0;
-        this.inFlight -= batch.length;
-        for (const { attempt } of batch) {
-          const busy = this.busy.get(attempt.endpointId);
-          if (busy && --busy.inFlight === 0) this.busy.delete(attempt.endpointId);
-        }
-        if (this.inFlight === 0) for (const resolve of this.idle) resolve();
+        for (const { attempt } of batch) this.freeSlot(attempt.endpointId);
         // Freed slots matter only if the last claim left work behind; a retry changes when the
         // next delivery is due. Otherwise new work announces itself and the worker sleeps on.
         if (this.mayHaveMore || batch.some(({ next }) => next.status === 'pending')) this.wake();

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { SendAttempt } from '../delivery/http-client.js';
 import type { Store } from '../store/types.js';
+import type { DeliveryHandoff } from './events.js';
 
 export interface ServiceContext {
   store: Store;
@@ -17,6 +18,8 @@ export interface ServiceContext {
   /** Refuses endpoint URLs that may never be delivered to (literal private addresses and the like). */
   checkUrl: (url: URL) => void;
   now: () => number;
+  /** The delivery worker of this node, when it runs one: fresh deliveries may go straight to it. */
+  handoff?: DeliveryHandoff;
 }
 
 export function retryPolicyOf(config: Config): RetryPolicy {

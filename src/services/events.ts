@@ -1,10 +1,15 @@
-/** Publishing: validate, store once, fan out to every subscribed, enabled endpoint. */
+/**
+ * Publishing: validate, store once, fan out to every subscribed, enabled endpoint. Where a
+ * delivery worker runs on the same node, it may take the fresh deliveries at once (a hand-off):
+ * they are stored already leased to it, in the same transaction as the event, so a crash after
+ * the commit leaves them to be claimed again when the lease runs out, like any claimed delivery.
+ */
 import { createHash } from 'node:crypto';
 import { isSubscribed } from '../domain/endpoint.js';
 import { ApiError } from '../domain/errors.js';
 import { prepareEvent } from '../domain/event.js';
 import { newId } from '../domain/ids.js';
-import type { DeliveryRecord, EventRecord } from '../store/types.js';
+import type { ClaimedDelivery, DeliveryRecord, EndpointRecord, EventRecord } from '../store/types.js';
 import type { ServiceContext } from './context.js';
 
 export interface PublishResult {
@@ -14,6 +19,31 @@ export interface PublishResult {
 }
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** What a hand-off needs to know of an endpoint to decide whether it has room for it. */
+export interface HandoffTarget {
+  endpointId: string;
+  maxConcurrency: number | null;
+  rateLimit: number | null;
+}
+
+/** A worker on this node that can start fresh deliveries without claiming them. */
+export interface DeliveryHandoff {
+  /** Takes slots for some of these (one delivery each), or undefined when it takes none. */
+  reserve(targets: readonly HandoffTarget[], now: number): HandoffReservation | undefined;
+}
+
+export interface HandoffReservation {
+  /** The lease the taken deliveries are written with. */
+  owner: string;
+  leaseUntil: number;
+  /** Per target, whether its delivery was taken. */
+  taken: readonly boolean[];
+  /** The publish committed: attempt these. */
+  start(claimed: ClaimedDelivery[]): void;
+  /** The deliveries were not written (a failure, or an idempotent replay): free the slots. */
+  cancel(): void;
+}
 
 export async function publishEvent(
   ctx: ServiceContext,
@@ -38,30 +68,73 @@ export async function publishEvent(
     fanout: endpoints.length,
     isTest: false,
   };
-  const deliveries: DeliveryRecord[] = endpoints.map((endpoint) => ({
-    id: newId('delivery', now),
-    workspaceId,
-    eventId: event.id,
-    endpointId: endpoint.id,
-    eventType: event.type,
-    status: 'pending',
-    attempts: 0,
-    maxAttempts: ctx.policy.maxAttempts,
-    nextAttemptAt: now,
-    lastStatusCode: null,
-    lastError: null,
-    isTest: false,
-    createdAt: now,
-    updatedAt: now,
-  }));
+  const reservation = endpoints.length > 0 ? ctx.handoff?.reserve(endpoints.map(handoffTarget), now) : undefined;
+  const deliveries: DeliveryRecord[] = endpoints.map((endpoint, i) => {
+    const lease = reservation?.taken[i] ? { owner: reservation.owner, until: reservation.leaseUntil } : undefined;
+    return {
+      id: newId('delivery', now),
+      workspaceId,
+      eventId: event.id,
+      endpointId: endpoint.id,
+      eventType: event.type,
+      status: 'pending',
+      attempts: 0,
+      maxAttempts: ctx.policy.maxAttempts,
+      // A leased delivery is due again when its lease ends, as if a claim had taken it.
+      nextAttemptAt: lease ? lease.until : now,
+      lastStatusCode: null,
+      lastError: null,
+      isTest: false,
+      createdAt: now,
+      updatedAt: now,
+      lease,
+    };
+  });
   // The hash covers the body as the producer meant it, so a retried request matches even when
   // the service filled in the timestamp the first time.
   const requestHash = idempotencyKey === undefined ? undefined : createHash('sha256').update(JSON.stringify(body)).digest('hex');
-  const outcome = await ctx.store.publish({ event, deliveries, idempotencyKey, requestHash });
+  let outcome;
+  try {
+    outcome = await ctx.store.publish({ event, deliveries, idempotencyKey, requestHash });
+  } catch (err) {
+    reservation?.cancel();
+    throw err;
+  }
+  if (reservation) {
+    if (outcome.created) reservation.start(handedOff(event, endpoints, deliveries));
+    else reservation.cancel();
+  }
   if (!outcome.created && outcome.requestHash !== null && outcome.requestHash !== requestHash) {
     throw new ApiError('idempotency_conflict');
   }
   return { event: outcome.event, created: outcome.created };
+}
+
+const handoffTarget = (e: EndpointRecord): HandoffTarget => ({ endpointId: e.id, maxConcurrency: e.maxConcurrency, rateLimit: e.rateLimit });
+
+/** The leased deliveries of a publish, with everything their first attempt needs. */
+function handedOff(event: EventRecord, endpoints: EndpointRecord[], deliveries: DeliveryRecord[]): ClaimedDelivery[] {
+  const claimed: ClaimedDelivery[] = [];
+  deliveries.forEach((d, i) => {
+    if (!d.lease) return;
+    const e = endpoints[i]!;
+    claimed.push({
+      deliveryId: d.id,
+      workspaceId: d.workspaceId,
+      eventId: event.id,
+      payload: event.payload,
+      endpointId: e.id,
+      url: e.url,
+      secret: e.secret,
+      previousSecret: e.previousSecret,
+      previousSecretExpiresAt: e.previousSecretExpiresAt,
+      attemptNumber: 1,
+      maxAttempts: d.maxAttempts,
+      maxConcurrency: e.maxConcurrency,
+      rateLimit: e.rateLimit,
+    });
+  });
+  return claimed;
 }
 
 export async function getEvent(ctx: ServiceContext, workspaceId: string, id: string) {

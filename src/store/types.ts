@@ -103,6 +103,11 @@ export interface DeliveryRecord {
   isTest: boolean;
   createdAt: number;
   updatedAt: number;
+  /**
+   * Set only on a delivery written already leased to a worker (a hand-off at publish); its
+   * nextAttemptAt is then the lease's end. Not read back: a stored row's lease is the queue's.
+   */
+  lease?: { owner: string; until: number };
 }
 
 export interface AttemptRecord {

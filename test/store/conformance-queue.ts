@@ -261,6 +261,39 @@ export function queueConformance({ store }: SuiteContext): void {
     await exactlyOne('a requeue', () => s.requeueDelivery(ws, failed!.id, T0));
   });
 
+  test('a delivery published already leased (a hand-off) is its owner\'s until the lease runs out, and wakes nobody', async () => {
+    const s = store();
+    await drainQueue(s);
+    let calls = 0;
+    s.onWork(() => calls++);
+    await sleep(300); // a shared backend may call once as its listener connects
+    const ws = await newWorkspace(s);
+    const e = await newEndpoint(s, ws);
+    const until = T0 + 1000;
+    calls = 0;
+    const { deliveries: [handed] } = await publishTo(s, ws, [e.id], {
+      delivery: { nextAttemptAt: until, lease: { owner: 'w1', until } },
+    });
+    await sleep(300);
+    assert.equal(calls, 0, 'a publish whose deliveries are all leased announces no work');
+    assert.deepEqual(await s.claimDue('w2', T0 + 10, 10, 1000, ANY_ROOM), [], 'no other worker claims it while leased');
+    const { lease: _lease, ...stored } = handed!;
+    assert.deepEqual(await s.getDelivery(ws, handed!.id), stored, 'stored as given; the lease is the queue\'s, not part of the record');
+
+    // The owner records the outcome like any claimed attempt (the lease fences it).
+    await s.completeAttempts('w1', [succeeded(handed!)], T0 + 20, NO_AUTO_DISABLE);
+    assert.equal((await s.getDelivery(ws, handed!.id))!.status, 'succeeded');
+
+    // An owner that died: its hand-off is claimed again once the lease is over.
+    const { deliveries: [orphan] } = await publishTo(s, ws, [e.id], {
+      delivery: { nextAttemptAt: until, lease: { owner: 'w-dead', until } },
+    });
+    assert.deepEqual(await s.claimDue('w2', until - 1, 10, 1000, ANY_ROOM), []);
+    assert.deepEqual(ids(await s.claimDue('w2', until, 10, 1000, ANY_ROOM)), [orphan!.id]);
+    await s.completeAttempts('w-dead', [succeeded(orphan!)], until + 5, NO_AUTO_DISABLE);
+    assert.equal((await s.getDelivery(ws, orphan!.id))!.status, 'pending', 'the dead owner no longer decides');
+  });
+
   test('an endpoint failing long and often enough is disabled with a reason; a success resets the streak', async () => {
     const s = store();
     await drainQueue(s);

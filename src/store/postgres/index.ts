@@ -204,7 +204,8 @@ export class PostgresStore implements Store {
       }
       if (deliveries.length > 0) {
         await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries));
-        newDeliveries = true;
+        // Deliveries handed to a worker at publish are its already; only the rest are news to claimers.
+        if (deliveries.some((d) => !d.lease)) newDeliveries = true;
       }
       outcomes.push({ created: true, event });
     }

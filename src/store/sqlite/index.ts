@@ -243,9 +243,9 @@ export class SqliteStore implements Store {
   private readonly insertDeliveryStmt = () =>
     this.stmt(
       `INSERT INTO deliveries (id, workspace_id, event_id, endpoint_id, event_type, status, attempts, max_attempts,
-         next_attempt_at, last_status_code, last_error, is_test, created_at, updated_at)
+         next_attempt_at, lease_owner, lease_until, last_status_code, last_error, is_test, created_at, updated_at)
        VALUES (@id, @workspace_id, @event_id, @endpoint_id, @event_type, @status, @attempts, @max_attempts,
-         @next_attempt_at, @last_status_code, @last_error, @is_test, @created_at, @updated_at)`,
+         @next_attempt_at, @lease_owner, @lease_until, @last_status_code, @last_error, @is_test, @created_at, @updated_at)`,
     );
 
   private insertEvent(e: EventRecord, idempotencyKey: string | null, requestHash: string | null): void {
@@ -271,7 +271,8 @@ export class SqliteStore implements Store {
 
   async publish(input: PublishInput): Promise<PublishOutcome> {
     const outcome = await this.publishes.submit(input);
-    if (outcome.created && input.deliveries.length > 0) this.announceWork();
+    // Deliveries handed to a worker at publish are its already; only the rest are news to claimers.
+    if (outcome.created && input.deliveries.some((d) => !d.lease)) this.announceWork();
     return outcome;
   }
 

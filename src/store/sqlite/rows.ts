@@ -12,6 +12,8 @@ export const deliveryParams = (d: DeliveryRecord) => ({
   attempts: d.attempts,
   max_attempts: d.maxAttempts,
   next_attempt_at: d.nextAttemptAt,
+  lease_owner: d.lease?.owner ?? null,
+  lease_until: d.lease?.until ?? null,
   last_status_code: d.lastStatusCode,
   last_error: d.lastError,
   is_test: d.isTest ? 1 : 0,

@@ -1,0 +1,166 @@
+/**
+ * The publish-to-worker hand-off, on the store under test (TEST_STORE): a publish on a node with
+ * a worker that has room gives its fresh deliveries straight to it, already leased, so they are
+ * attempted without a claim; whatever the worker cannot take now goes through the queue, and a
+ * publish that writes no deliveries (an idempotent replay) gives its slots back.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import type { AttemptRequest, AttemptResult } from '../../src/domain/attempt.js';
+import { DeliveryWorker } from '../../src/delivery/worker.js';
+import { retryPolicyOf, type ServiceContext } from '../../src/services/context.js';
+import { createEndpoint } from '../../src/services/endpoints.js';
+import { publishEvent } from '../../src/services/events.js';
+import { createWorkspace } from '../../src/services/keys.js';
+import { openStore } from '../../src/store/open.js';
+import type { ClaimedDelivery, Store } from '../../src/store/types.js';
+import { freshStore } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
+
+const logger = pino({ level: 'silent' });
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+const SAMPLE = { event: 'post_published', agent_id: 'sf_1', platform: 'X', post_id: 'p1', content_preview: 'hello' };
+
+interface Harness {
+  ctx: ServiceContext;
+  worker: DeliveryWorker;
+  workspaceId: string;
+  /** Rows the worker got from claims, as opposed to hand-offs. */
+  claimed: ClaimedDelivery[];
+  /** Requests sent, in order. */
+  sent: AttemptRequest[];
+  /** Makes the receiver answer every request waiting so far, and every later one at once. */
+  release(): void;
+  newEndpoint(over?: { rateLimit?: number }): Promise<string>;
+  deliveredCount(endpointId: string): Promise<number>;
+}
+
+async function harness(concurrency: number, { holdAnswers = false } = {}): Promise<Harness> {
+  const handle = await freshStore();
+  const config = loadConfig({ ...handle.env, SOCIALFLOW_ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'silent' });
+  const store: Store = await openStore(config, logger);
+  const claimed: ClaimedDelivery[] = [];
+  // The worker's view of the queue, counting what claims hand out.
+  const queue = Object.assign(Object.create(store) as Store, {
+    claimDue: async (...args: Parameters<Store['claimDue']>) => {
+      const rows = await store.claimDue(...args);
+      claimed.push(...rows);
+      return rows;
+    },
+  });
+  const sent: AttemptRequest[] = [];
+  let held: (() => void)[] | undefined = holdAnswers ? [] : undefined;
+  const send = async (req: AttemptRequest): Promise<AttemptResult> => {
+    sent.push(req);
+    if (held) await new Promise<void>((resolve) => held!.push(resolve));
+    return { ok: true, statusCode: 204, responseHeaders: {}, responseBody: '', responseBodyTruncated: false, durationMs: 1 };
+  };
+  const policy = retryPolicyOf(config);
+  const worker = new DeliveryWorker({
+    workerId: 'w-test',
+    queue,
+    send,
+    policy,
+    concurrency,
+    perEndpointConcurrency: concurrency,
+    autoDisable: { failingForMs: 3_600_000, minFailedDeliveries: 1000 },
+    leaseMs: 60_000,
+    pollIntervalMs: 100,
+    logger,
+  });
+  store.onWork(() => worker.wake());
+  worker.start();
+  const ctx: ServiceContext = { store, config, policy, send, checkUrl: () => undefined, now: Date.now, handoff: worker };
+  cleanups.push(async () => {
+    await worker.stop(1000);
+    await store.close();
+    await handle.cleanup();
+  });
+  const { workspaceId } = await createWorkspace(store, 'Hand-off', Date.now());
+  return {
+    ctx,
+    worker,
+    workspaceId,
+    claimed,
+    sent,
+    release: () => {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const resolve of waiting) resolve();
+    },
+    newEndpoint: async (over = {}) =>
+      (await createEndpoint(ctx, workspaceId, { url: 'https://receiver.example/hook', events: ['post_published'], ...over })).id,
+    deliveredCount: async (endpointId) => {
+      const page = await store.listDeliveries(workspaceId, endpointId, { limit: 100, status: 'succeeded' });
+      return page.data.length;
+    },
+  };
+}
+
+test('a publish with room on the worker is attempted without a claim, signed and recorded', async () => {
+  const h = await harness(4);
+  const endpointId = await h.newEndpoint();
+  const { event } = await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, timestamp: '2026-01-01T00:00:00Z' });
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 1, { what: 'the delivery to succeed' });
+  assert.equal(h.claimed.length, 0, 'no claim handed it out');
+  assert.equal(h.sent.length, 1);
+  assert.equal(h.sent[0]!.headers['webhook-id'], event.id);
+  assert.equal(h.sent[0]!.body, JSON.stringify({ ...SAMPLE, timestamp: '2026-01-01T00:00:00Z' }));
+  const [delivery] = (await h.ctx.store.listDeliveries(h.workspaceId, endpointId, { limit: 10 })).data;
+  const attempts = await h.ctx.store.listAttempts(h.workspaceId, delivery!.id);
+  assert.deepEqual(attempts.map((a) => [a.number, a.ok, a.responseStatus]), [[1, true, 204]]);
+});
+
+test('what the worker has no slot for goes through the queue, and is delivered once a slot frees', async () => {
+  const h = await harness(2, { holdAnswers: true });
+  const endpointId = await h.newEndpoint();
+  for (let i = 0; i < 5; i++) await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: `p${i}` });
+  await waitFor(() => h.sent.length === 2, { what: 'both slots busy' });
+  assert.equal(h.claimed.length, 0, 'the first two were handed off');
+  h.release();
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 5, { what: 'all five delivered' });
+  assert.equal(h.claimed.length, 3, 'the other three were claimed from the queue');
+  assert.deepEqual(h.sent.map((r) => (JSON.parse(r.body) as { post_id: string }).post_id), ['p0', 'p1', 'p2', 'p3', 'p4']);
+});
+
+test('a rate-limited endpoint is never handed off; its sibling in the same publish is', async () => {
+  const h = await harness(8);
+  const limited = await h.newEndpoint({ rateLimit: 1000 });
+  const plain = await h.newEndpoint();
+  await publishEvent(h.ctx, h.workspaceId, SAMPLE);
+  await waitFor(async () => (await h.deliveredCount(limited)) === 1 && (await h.deliveredCount(plain)) === 1, { what: 'both delivered' });
+  const claimedFor = (id: string) => h.claimed.filter((c) => c.endpointId === id).length;
+  assert.equal(claimedFor(limited), 1, 'the rate-limited delivery was claimed');
+  assert.equal(claimedFor(plain), 0, 'its sibling was handed off');
+});
+
+test('an idempotent replay gives back the slot it reserved', async () => {
+  const h = await harness(1);
+  const endpointId = await h.newEndpoint();
+  const first = await publishEvent(h.ctx, h.workspaceId, SAMPLE, 'key-1');
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 1, { what: 'the first delivery' });
+  const replay = await publishEvent(h.ctx, h.workspaceId, SAMPLE, 'key-1');
+  assert.equal(replay.created, false);
+  assert.equal(replay.event.id, first.event.id);
+  await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: 'p2' });
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 2, { what: 'the second event delivered' });
+  assert.equal(h.claimed.length, 0, 'the only slot was free again, so the next publish was handed off too');
+  assert.equal(h.sent.length, 2, 'the replay sent nothing');
+});
+
+test('a stopped worker takes no hand-offs; its publishes wait in the queue', async () => {
+  const h = await harness(4);
+  const endpointId = await h.newEndpoint();
+  await h.worker.stop(1000);
+  await publishEvent(h.ctx, h.workspaceId, SAMPLE);
+  const [delivery] = (await h.ctx.store.listDeliveries(h.workspaceId, endpointId, { limit: 10 })).data;
+  assert.equal(delivery!.status, 'pending');
+  assert.ok(delivery!.nextAttemptAt! <= Date.now(), 'due now, not leased to the stopped worker');
+  assert.equal(h.sent.length, 0);
+});
