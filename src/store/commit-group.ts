@@ -7,6 +7,10 @@
  * lone call commits as soon as it would have on its own. Callers still get their answer only
  * after their write has committed.
  *
+ * A store whose commits take a round trip (PostgreSQL) also caps the groups committing at once:
+ * calls that arrive while the cap is reached wait and form the next group, so the slower the
+ * commits, the larger the groups, instead of many small transactions competing for the database.
+ *
  * If a group's transaction fails, each of its calls is run again alone, so one bad call cannot
  * fail its neighbours; only its own promise rejects.
  */
@@ -20,6 +24,8 @@ export interface CommitGroupOptions<I, O> {
   runOne: (item: I) => Promise<O> | O;
   /** Most items in one transaction, which bounds how long one commit holds the writer. */
   maxBatch: number;
+  /** Most groups committing at once; default: no limit. */
+  maxInFlight?: number;
 }
 
 interface Waiting<I, O> {
@@ -30,21 +36,39 @@ interface Waiting<I, O> {
 
 export class CommitGroup<I, O> {
   private waiting: Waiting<I, O>[] = [];
+  private scheduled = false;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
 
-  constructor(private readonly options: CommitGroupOptions<I, O>) {}
+  constructor(private readonly options: CommitGroupOptions<I, O>) {
+    this.maxInFlight = options.maxInFlight ?? Infinity;
+  }
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (this.waiting.length === 1) setImmediate(() => void this.flush());
+      this.schedule();
     });
   }
 
-  private async flush(): Promise<void> {
-    const all = this.waiting;
-    this.waiting = [];
-    for (let start = 0; start < all.length; start += this.options.maxBatch) {
-      await this.commit(all.slice(start, start + this.options.maxBatch));
+  /** The next group closes once the event loop has run what was ready, if a commit may start. */
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0 || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) {
+      const group = this.waiting.splice(0, this.options.maxBatch);
+      this.inFlight++;
+      void this.commit(group).finally(() => {
+        this.inFlight--;
+        this.schedule();
+      });
     }
   }
 

@@ -192,6 +192,25 @@ function dataConformance({ store }: SuiteContext): void {
     assert.deepEqual(page.data.map((d) => d.eventId), [winner.id]);
   });
 
+  test('publishes arriving together, keyed and not, each get their own outcome in order', async () => {
+    const ws = await newWorkspace(store());
+    const e = await newEndpoint(store(), ws);
+    const events = Array.from({ length: 6 }, () => eventRecord(ws));
+    const keys = [undefined, 'mix-a', undefined, 'mix-a', 'mix-b', undefined];
+    const outcomes = await Promise.all(
+      events.map((event, i) =>
+        store().publish({ event, deliveries: [deliveryRecord(event, e.id)], idempotencyKey: keys[i], requestHash: keys[i] && event.id }),
+      ),
+    );
+    assert.deepEqual(outcomes.map((o) => o.created), [true, true, true, false, true, true], 'the second use of a key is the replay');
+    assert.deepEqual(outcomes.map((o) => o.event.id), [events[0]!.id, events[1]!.id, events[2]!.id, events[1]!.id, events[4]!.id, events[5]!.id]);
+    for (const i of [0, 1, 2, 4, 5]) {
+      assert.deepEqual(await store().getEvent(ws, events[i]!.id), events[i], `event ${i} stored`);
+      assert.equal((await store().listDeliveriesForEvent(ws, events[i]!.id)).length, 1, `event ${i} fanned out`);
+    }
+    assert.equal(await store().getEvent(ws, events[3]!.id), undefined, 'the replay stored nothing');
+  });
+
   test('listDeliveries: newest first, filters, cursor pages with exact ids', async () => {
     const ws = await newWorkspace(store());
     const other = await newWorkspace(store());

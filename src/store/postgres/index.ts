@@ -31,7 +31,7 @@ import { NOTIFY_WORK_CALL, NOTIFY_WORK_SQL, WorkListener, silentLogger, type Sto
 import * as queue from './queue.js';
 import { CommitGroup, PUBLISH_GROUP_MAX } from '../commit-group.js';
 import {
-  ATTEMPT_COLUMNS, DELIVERY_COLUMNS, EVENT_INSERT_COLUMNS, bulkInsert, eventParams, int, intOrNull, strOrNull,
+  ATTEMPT_COLUMNS, DELIVERY_COLUMNS, EVENT_COLUMNS, bulkInsert, int, intOrNull, strOrNull,
   toApiKey, toAttempt, toDelivery, toEndpoint, toEvent,
 } from './rows.js';
 
@@ -51,9 +51,7 @@ export interface PostgresOptions {
 }
 
 /** Inserting an event whose idempotency key is taken does nothing, whoever took it and when. */
-const INSERT_EVENT_SQL = `INSERT INTO events (${EVENT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
-const INSERT_KEYED_EVENT_SQL = `${INSERT_EVENT_SQL}
-  ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+const ON_KEY_TAKEN = 'ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -173,44 +171,49 @@ export class PostgresStore implements Store {
     runBatch: (inputs) => inTransaction(this.pool, (client) => this.insertPublished(client, inputs)),
     runOne: async (input) => (await inTransaction(this.pool, (client) => this.insertPublished(client, [input])))[0]!,
     maxBatch: PUBLISH_GROUP_MAX,
+    // One group commits while the next forms: measured best here (a commit costs a WAL flush and a round trip).
+    maxInFlight: 1,
   });
 
   publish(input: PublishInput): Promise<PublishOutcome> {
     return this.publishes.submit(input);
   }
 
-  /** Runs inside a transaction; one after the other, so a key repeated in the group is a replay. */
+  /**
+   * Runs inside a transaction. Keyed publishes go one after the other, so a key repeated in the
+   * group is a replay; every other event of the group is one insert, and all new deliveries another.
+   */
   private async insertPublished(client: pg.PoolClient, inputs: PublishInput[]): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = [];
-    let newDeliveries = false;
+    const deliveries: DeliveryRecord[] = [];
     for (const input of inputs) {
-      const { event, deliveries, idempotencyKey } = input;
-      const params = eventParams(event, idempotencyKey ?? null, input.requestHash ?? null);
-      if (idempotencyKey === undefined) {
-        await client.query(INSERT_EVENT_SQL, params);
-      } else {
-        // A concurrent publish with the same key makes this wait for it; if it commits, ours does
-        // nothing and the next statement (a fresh snapshot) reads the winner.
-        const inserted = await client.query(INSERT_KEYED_EVENT_SQL, params);
-        if (inserted.rowCount === 0) {
-          const [row] = (await client.query('SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2', [
-            event.workspaceId, idempotencyKey,
-          ])).rows as Row[];
-          // Only a purge between the two statements gets here; failing lets the caller retry.
-          if (!row) throw new Error('The event holding this idempotency key vanished; retry the publish.');
-          outcomes.push({ created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) });
-          continue;
-        }
+      if (input.idempotencyKey === undefined) continue;
+      const { event, idempotencyKey } = input;
+      // A concurrent publish with the same key makes this wait for it; if it commits, ours does
+      // nothing and the next statement (a fresh snapshot) reads the winner.
+      const insert = bulkInsert('events', EVENT_COLUMNS, [input]);
+      const inserted = await client.query({ ...insert, text: `${insert.text} ${ON_KEY_TAKEN}` });
+      if (inserted.rowCount === 0) {
+        const [row] = (await client.query('SELECT * FROM events WHERE workspace_id = $1 AND idempotency_key = $2', [
+          event.workspaceId, idempotencyKey,
+        ])).rows as Row[];
+        // Only a purge between the two statements gets here; failing lets the caller retry.
+        if (!row) throw new Error('The event holding this idempotency key vanished; retry the publish.');
+        outcomes.push({ created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) });
+        continue;
       }
-      if (deliveries.length > 0) {
-        await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries));
-        // Deliveries handed to a worker at publish are its already; only the rest are news to claimers.
-        if (deliveries.some((d) => !d.lease)) newDeliveries = true;
-      }
+      deliveries.push(...input.deliveries);
       outcomes.push({ created: true, event });
     }
-    if (newDeliveries) await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
-    return outcomes;
+    const unkeyed = inputs.filter((input) => input.idempotencyKey === undefined);
+    if (unkeyed.length > 0) await client.query(bulkInsert('events', EVENT_COLUMNS, unkeyed));
+    for (const input of unkeyed) deliveries.push(...input.deliveries);
+    if (deliveries.length > 0) await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries));
+    // Deliveries handed to a worker at publish are its already; only the rest are news to claimers.
+    if (deliveries.some((d) => !d.lease)) await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
+    // Answers in input order: keyed outcomes were collected in order, the rest all created.
+    let keyed = 0;
+    return inputs.map((input) => (input.idempotencyKey === undefined ? { created: true, event: input.event } : outcomes[keyed++]!));
   }
 
   async getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined> {
@@ -267,7 +270,7 @@ export class PostgresStore implements Store {
 
   async recordTestSend(event: EventRecord, delivery: DeliveryRecord, attempt: AttemptRecord): Promise<void> {
     await inTransaction(this.pool, async (client) => {
-      await client.query(INSERT_EVENT_SQL, eventParams(event, null, null));
+      await client.query(bulkInsert('events', EVENT_COLUMNS, [{ event }]));
       await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, [delivery]));
       await client.query(bulkInsert('attempts', ATTEMPT_COLUMNS, [attempt]));
     });

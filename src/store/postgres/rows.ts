@@ -69,8 +69,21 @@ export const ATTEMPT_COLUMNS: readonly Column<AttemptRecord>[] = [
   ['error', 'text', (a) => pgTextOrNull(a.error)],
 ];
 
-/** Parameters $1…$9 of an event insert, in the column order of EVENT_INSERT_COLUMNS. */
-export const EVENT_INSERT_COLUMNS = 'id, workspace_id, type, payload, created_at, fanout, is_test, idempotency_key, request_hash';
-export const eventParams = (e: EventRecord, idempotencyKey: string | null, requestHash: string | null): unknown[] => [
-  e.id, e.workspaceId, e.type, e.payload, e.createdAt, e.fanout, e.isTest, idempotencyKey, requestHash,
+/** An event row as a publish writes it: the record, plus the key and hash it was published with. */
+export interface EventRow {
+  event: EventRecord;
+  idempotencyKey?: string | null;
+  requestHash?: string | null;
+}
+
+export const EVENT_COLUMNS: readonly Column<EventRow>[] = [
+  ['id', 'text', (r) => r.event.id],
+  ['workspace_id', 'text', (r) => r.event.workspaceId],
+  ['type', 'text', (r) => r.event.type],
+  ['payload', 'text', (r) => r.event.payload],
+  ['created_at', 'bigint', (r) => r.event.createdAt],
+  ['fanout', 'integer', (r) => r.event.fanout],
+  ['is_test', 'boolean', (r) => r.event.isTest],
+  ['idempotency_key', 'text', (r) => r.idempotencyKey ?? null],
+  ['request_hash', 'text', (r) => r.requestHash ?? null],
 ];
