@@ -54,6 +54,12 @@ export const SETTINGS = {
     oneOf('OFF', 'NORMAL', 'FULL'),
     'SQLite synchronous mode. NORMAL (WAL) survives a killed process; FULL also survives power loss.',
   ),
+  sqliteCacheMb: setting(
+    'SOCIALFLOW_SQLITE_CACHE_MB',
+    32,
+    int(1, 65536),
+    'Pages of the SQLite database kept in memory, in MB; the hot indexes of the queue should fit.',
+  ),
   pgPoolSize: setting('SOCIALFLOW_PG_POOL_SIZE', 10, int(1, 1000), 'Connections in the PostgreSQL pool of each node.'),
   pgStatementTimeoutMs: setting('SOCIALFLOW_PG_STATEMENT_TIMEOUT_MS', 30000, int(0), 'PostgreSQL statement_timeout for every connection (0 = none).'),
   bootstrapKey: setting(

@@ -16,5 +16,5 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
       logger,
     });
   }
-  return new SqliteStore({ path: join(config.dataDir, 'socialflow.db'), synchronous: config.sqliteSynchronous });
+  return new SqliteStore({ path: join(config.dataDir, 'socialflow.db'), synchronous: config.sqliteSynchronous, cacheMb: config.sqliteCacheMb });
 }

@@ -77,6 +77,8 @@ export interface SqliteOptions {
   /** File path, or ':memory:'. */
   path: string;
   synchronous: 'OFF' | 'NORMAL' | 'FULL';
+  /** Page cache size in MB; left out, SQLite's own default (2 MB), which a busy queue soon outgrows. */
+  cacheMb?: number;
 }
 
 
@@ -99,6 +101,9 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${options.synchronous}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // A negative cache_size is in KiB. Without it, the indexes a publish and an attempt touch fall
+    // out of the 2 MB default once the tables grow, and every write re-reads them from the OS.
+    if (options.cacheMb !== undefined) this.db.pragma(`cache_size = -${Math.round(options.cacheMb * 1024)}`);
     this.migrate();
   }
 
