@@ -8,12 +8,13 @@ export const HELP = `Usage: npm run bench -- [flags]
 
 Profiles (sizes of every workload; default full):
   --quick                 small sizes, under a minute
-  --smoke                 tiny sizes, a few seconds per system; proves the harness works
+  --smoke                 tiny sizes, under a minute in all; proves the harness works
 What to run:
   --systems=LIST          ${ALL_SYSTEMS.join(',')} (default: all that can run here)
-  --workloads=LIST        a,b,c,d,backlog (default: full a,b,c,d,backlog; quick a,b,c,d;
-                          smoke a,c,d,backlog)
-  --scaling               run workload a at several sizes instead (full: 2k,20k,200k)
+  --workloads=LIST        a,b,c,d,backlog (e is backlog too; default: full a,b,c,d,backlog;
+                          quick a,b,c,d; smoke a,c,d,backlog)
+  --scaling               run workload a at several sizes instead (full: 2k,20k,200k;
+                          quick 1k,4k,16k; smoke 100,400)
   --scaling-points=LIST   sizes for --scaling, e.g. 2000,20000
   --repeat=N              run everything N times, report medians (default 1)
   --warmup=N              events sent (and waited for) before each measured run
@@ -37,7 +38,8 @@ Service:
   --sqlite-sync=MODE      SOCIALFLOW_SQLITE_SYNCHRONOUS for the SQLite run (OFF, NORMAL, FULL)
 Output:
   --cpu-prof              write V8 CPU profiles of each system process to bench/results/profiles/
-  --update-docs           also refresh the generated part of docs/performance.md and its chart
+  --update-docs           pin this run as bench/results/published.* and rewrite the generated
+                          part of docs/performance.md and its chart
   --no-save               print only; write nothing under bench/results/
   --verbose               show the output of every child process
 `;
@@ -109,7 +111,13 @@ export function parseOptions(argv: string[]): Options | 'help' {
   if (sizes.failingEndpoints < 2) throw new Error('--failing-endpoints must be at least 2 (one of them fails)');
   const systems = v.systems ? list(v.systems) : [...ALL_SYSTEMS];
   for (const s of systems) if (!(ALL_SYSTEMS as readonly string[]).includes(s)) throw new Error(`unknown system "${s}"`);
-  let workloads = v.workloads ? list(v.workloads) : v.scaling ? [] : DEFAULT_WORKLOADS[profile];
+  // The tables call the backlog workload (e), so that name is accepted too.
+  let workloads = v.workloads ? list(v.workloads).map((w) => (w === 'e' ? 'backlog' : w)) : v.scaling ? [] : DEFAULT_WORKLOADS[profile];
+  for (const w of workloads) {
+    if (!['a', 'b', 'c', 'd', 'backlog'].includes(w) && !/^scale-[1-9]\d*$/.test(w)) {
+      throw new Error(`unknown workload "${w}" (known: a, b, c, d, backlog or e, scale-N)`);
+    }
+  }
   if (v.scaling) workloads = [...workloads, ...sizes.scaling.map((n) => `scale-${n}`)];
   const sync = v['sqlite-sync']?.toUpperCase();
   if (sync && !['OFF', 'NORMAL', 'FULL'].includes(sync)) throw new Error('--sqlite-sync is OFF, NORMAL or FULL');

@@ -104,7 +104,8 @@ const DELIVERY_ROWS: Row[] = [
   { label: 'CPU ms / 1k deliveries (incl. store)', value: (r) => r.cpuMsPer1k, format: int, ratio: true },
   { label: 'max publish lag (ms)', value: (r) => r.maxPublishLagMs, format: dec1, when: anyValue((r) => r.maxPublishLagMs) },
   {
-    label: 'failing endpoint: attempts seen / implied',
+    // Counted when the last healthy delivery arrives: retries still waiting then are not a loss.
+    label: 'failing endpoint: attempts by the last healthy arrival / in all',
     value: () => null,
     format: int,
     text: (r) => (r.failingAttempts === null ? '—' : `${int(r.failingAttempts)} / ${int(r.failingExpected)}`),
@@ -204,6 +205,9 @@ function scalingTable(results: Results): Table | null {
 
 // ---------------------------------------------------------------- targets
 
+/** Workload a's size in the issue's throughput target. */
+const TARGET_EVENTS = 20_000;
+
 export function evaluateTargets(summary: RunRecord[], sizes: { rate: number }): Target[] {
   const get = (system: string, workload: string) => summary.find((r) => r.system === system && r.workload === workload && r.status !== 'failed');
   const out: Target[] = [];
@@ -211,15 +215,19 @@ export function evaluateTargets(summary: RunRecord[], sizes: { rate: number }): 
   const svc = get('service', 'a');
   const ceil = get('ceiling', 'a');
   const bull = get('bullmq', 'a');
-  const rateText = 'End-to-end delivery rate (SQLite, workload a) ≥ 50% of the ceiling and ahead of BullMQ';
+  const rateText = `End-to-end delivery rate (SQLite, workload a of ${int(TARGET_EVENTS)} events) ≥ 50% of the ceiling and ahead of BullMQ`;
   if (svc?.deliveryRate && ceil?.deliveryRate && bull?.deliveryRate) {
     const vsCeil = svc.deliveryRate / ceil.deliveryRate;
     const vsBull = svc.deliveryRate / bull.deliveryRate;
+    // A short run is mostly ramp-up and tail, so its rate says nothing about the target.
+    const fullSize = svc.events >= TARGET_EVENTS;
     out.push({
       id: 'throughput',
       text: rateText,
-      status: vsCeil >= 0.5 && vsBull > 1 ? 'met' : 'missed',
-      detail: `${int(svc.deliveryRate)}/s = ${Math.round(vsCeil * 100)}% of the ceiling (${int(ceil.deliveryRate)}/s), ${dec2(vsBull)}× BullMQ (${int(bull.deliveryRate)}/s)`,
+      status: !fullSize ? 'not measured' : vsCeil >= 0.5 && vsBull > 1 ? 'met' : 'missed',
+      detail:
+        `${int(svc.deliveryRate)}/s = ${Math.round(vsCeil * 100)}% of the ceiling (${int(ceil.deliveryRate)}/s), ${dec2(vsBull)}× BullMQ (${int(bull.deliveryRate)}/s)` +
+        (fullSize ? '' : ` (only ${int(svc.events)} events)`),
     });
   } else out.push({ id: 'throughput', text: rateText, status: 'not measured', detail: 'needs workload a on ceiling, BullMQ and the service' });
 
@@ -247,22 +255,23 @@ export function evaluateTargets(summary: RunRecord[], sizes: { rate: number }): 
     });
   } else out.push({ id: 'backlog-rss', text: rssText, status: 'not measured', detail: 'needs workload backlog on the service' });
 
-  const linText = 'Linear cost from 2k to 20k to 200k events (CPU per delivery within 1.5×, rate within 1.5×)';
+  const linText = 'Linear cost from 2k to 20k to 200k events (at each 10× step, CPU per delivery grows at most 1.5× and the rate falls at most 1.5×)';
   const points = summary
     .filter((r) => r.system === 'service' && r.workload.startsWith('scale-') && r.status !== 'failed' && r.cpuMsPer1k && r.deliveryRate)
     .sort((x, y) => x.events - y.events);
   if (points.length >= 2) {
-    const first = points[0]!;
-    const last = points[points.length - 1]!;
-    const cpuGrowth = last.cpuMsPer1k! / first.cpuMsPer1k!;
-    const rateDrop = first.deliveryRate! / last.deliveryRate!;
+    // Getting cheaper per delivery at a larger size (warm caches, ramp-up spread thinner) is fine:
+    // only growth counts, at the worst step.
+    const steps = points.slice(1).map((p, i) => ({ cpu: p.cpuMsPer1k! / points[i]!.cpuMsPer1k!, drop: points[i]!.deliveryRate! / p.deliveryRate! }));
+    const cpuGrowth = Math.max(...steps.map((x) => x.cpu));
+    const rateDrop = Math.max(...steps.map((x) => x.drop));
     out.push({
       id: 'linear',
       text: linText,
       status: cpuGrowth <= 1.5 && rateDrop <= 1.5 ? 'met' : 'missed',
       detail:
         points.map((p) => `${int(p.events)}: ${int(p.cpuMsPer1k)} CPU ms/1k, ${int(p.deliveryRate)}/s`).join('; ') +
-        ` — CPU per delivery ×${dec2(cpuGrowth)}, rate ÷${dec2(rateDrop)}`,
+        ` — worst step: CPU per delivery ×${dec2(cpuGrowth)}, rate ÷${dec2(rateDrop)}`,
     });
   } else out.push({ id: 'linear', text: linText, status: 'not measured', detail: 'run with --scaling' });
   return out;
