@@ -60,8 +60,17 @@ export class DeliveryWorker implements DeliveryHandoff {
   private wakeUp: (() => void) | undefined;
   private wakeRequested = false;
   private lastClaimAt = 0;
-  /** The last claim was cut short by the free slots or an endpoint's cap, so work may be waiting. */
+  /** The last claim filled every free slot (or a hand-off was declined since), so work may be waiting. */
   private mayHaveMore = false;
+  /**
+   * Endpoints that may have due deliveries in the queue which the last claim could not take
+   * (their cap was reached). While there are any, hand-offs wait (so no fresh publish takes a
+   * slot that queued work needs) and these endpoints' finished attempts wake the claim loop.
+   */
+  private readonly waiting = new Set<string>();
+  /** A claim is between reading the free room and starting what it got. */
+  private claiming = false;
+  private declinedDuringClaim = false;
   private readonly refillBatch: number;
   private loop: Promise<void> | undefined;
   private readonly idle = new Set<() => void>();
@@ -110,18 +119,24 @@ export class DeliveryWorker implements DeliveryHandoff {
       const free = this.o.concurrency - this.inFlight;
       if (free > 0 && (free >= this.refillBatch || this.now() - this.lastClaimAt >= TOP_UP_WAIT_MS)) {
         let claimed: ClaimedDelivery[];
+        const room = this.claimRoom();
+        // The room was measured before the store's round trip: no hand-off may take slots meanwhile.
+        this.claiming = true;
+        this.declinedDuringClaim = false;
         try {
           this.lastClaimAt = this.now();
-          claimed = await this.o.queue.claimDue(this.o.workerId, this.lastClaimAt, free, this.o.leaseMs, this.claimRoom());
+          claimed = await this.o.queue.claimDue(this.o.workerId, this.lastClaimAt, free, this.o.leaseMs, room);
           failures = 0;
         } catch (err) {
           failures++;
           this.o.logger.error({ err }, 'claiming due deliveries failed; backing off');
           await this.sleep(Math.min(this.o.pollIntervalMs * 2 ** failures, 30_000));
           continue;
+        } finally {
+          this.claiming = false;
         }
         for (const delivery of claimed) this.attempt(delivery);
-        this.mayHaveMore = claimed.length === free || claimed.some((d) => this.atCap(d.endpointId));
+        this.noteClaimed(claimed, free, room);
         // A full claim means more may be waiting: look again at once.
         if (claimed.length === free) continue;
       } else if (free > 0) {
@@ -175,6 +190,22 @@ export class DeliveryWorker implements DeliveryHandoff {
     return busy !== undefined && busy.inFlight >= (busy.maxConcurrency ?? this.o.perEndpointConcurrency);
   }
 
+  /** What a claim says about work left in the queue, for hand-offs not to overtake it. */
+  private noteClaimed(claimed: ClaimedDelivery[], free: number, room: ClaimRoom): void {
+    const full = claimed.length === free;
+    this.mayHaveMore = full || this.declinedDuringClaim;
+    // Unless every slot was filled, an endpoint that had room and is not at its cap now has
+    // nothing left that is due.
+    if (!full) {
+      for (const endpointId of this.waiting) {
+        if (room.room[endpointId] !== 0 && !this.atCap(endpointId)) this.waiting.delete(endpointId);
+      }
+    }
+    for (const d of claimed) if (this.atCap(d.endpointId)) this.waiting.add(d.endpointId);
+    // An endpoint the claim had no room for may have due work (a retry, say) it could not see.
+    for (const [endpointId, n] of Object.entries(room.room)) if (n === 0 && this.atCap(endpointId)) this.waiting.add(endpointId);
+  }
+
   /** What each endpoint may still take from the next claim. */
   private claimRoom(): ClaimRoom {
     const now = this.now();
@@ -192,19 +223,32 @@ export class DeliveryWorker implements DeliveryHandoff {
   /**
    * Slots for fresh deliveries of a publish on this node, taken now and leased in the publish's
    * own transaction; undefined when none is taken. Declined only when slots, an endpoint's cap or
-   * its rate limit say so, or when queued work may be waiting (which a hand-off must not overtake).
+   * its rate limit say so, when queued work may be waiting (which a hand-off must not overtake),
+   * or while a claim sized by the free slots is on its way to the store.
    */
   reserve(targets: readonly HandoffTarget[], now: number): HandoffReservation | undefined {
-    if (!this.running || this.mayHaveMore) return undefined;
+    if (!this.running) return undefined;
+    // What is declined goes to the queue; until a claim drains it, later publishes queue behind it.
+    if (this.claiming) {
+      this.declinedDuringClaim = true;
+      return undefined;
+    }
+    if (this.mayHaveMore || this.waiting.size > 0) return undefined;
     const taken = targets.map((t) => {
-      if (this.inFlight >= this.o.concurrency || t.rateLimit !== null) return false;
+      // A rate-limited endpoint's attempts are spaced by the claim loop.
+      if (t.rateLimit !== null) return false;
+      if (this.inFlight >= this.o.concurrency) {
+        this.mayHaveMore = true;
+        return false;
+      }
       const busy = this.busy.get(t.endpointId);
-      if (busy && busy.inFlight >= (t.maxConcurrency ?? this.o.perEndpointConcurrency)) return false;
+      if (busy && busy.inFlight >= (t.maxConcurrency ?? this.o.perEndpointConcurrency)) {
+        this.waiting.add(t.endpointId);
+        return false;
+      }
       this.takeSlot(t.endpointId, t.maxConcurrency);
       return true;
     });
-    // What is declined goes to the queue: until a claim drains it, later publishes queue behind it.
-    if (taken.includes(false)) this.mayHaveMore = true;
     if (!taken.includes(true)) return undefined;
     let settled = false;
     return {
@@ -219,8 +263,9 @@ export class DeliveryWorker implements DeliveryHandoff {
       cancel: () => {
         if (settled) return;
         settled = true;
-        targets.forEach((t, i) => taken[i] && this.freeSlot(t.endpointId));
-        if (this.running) this.wake();
+        const freed = targets.filter((_, i) => taken[i]).map((t) => t.endpointId);
+        for (const endpointId of freed) this.freeSlot(endpointId);
+        if (this.running && (this.mayHaveMore || freed.some((id) => this.waiting.has(id)))) this.wake();
       },
     };
   }
@@ -288,7 +333,9 @@ export class DeliveryWorker implements DeliveryHandoff {
         for (const { attempt } of batch) this.freeSlot(attempt.endpointId);
         // Freed slots matter only if the last claim left work behind; a retry changes when the
         // next delivery is due. Otherwise new work announces itself and the worker sleeps on.
-        if (this.mayHaveMore || batch.some(({ next }) => next.status === 'pending')) this.wake();
+        if (this.mayHaveMore || batch.some(({ attempt, next }) => next.status === 'pending' || this.waiting.has(attempt.endpointId))) {
+          this.wake();
+        }
       } catch (err) {
         // The store is unreachable: keep the outcomes (bounded by concurrency) and try again.
         this.pending = batch.concat(this.pending);

@@ -37,7 +37,11 @@ interface Harness {
   sent: AttemptRequest[];
   /** Makes the receiver answer every request waiting so far, and every later one at once. */
   release(): void;
-  newEndpoint(over?: { rateLimit?: number }): Promise<string>;
+  /** Makes the receiver answer the oldest request it is holding. */
+  releaseOne(): void;
+  /** Holds every claim between the worker's reading of its room and the store (a slow round trip). */
+  holdClaims(): { waiting: () => number; release: () => void };
+  newEndpoint(over?: { rateLimit?: number; maxConcurrency?: number }): Promise<string>;
   deliveredCount(endpointId: string): Promise<number>;
 }
 
@@ -46,10 +50,18 @@ async function harness(concurrency: number, { holdAnswers = false } = {}): Promi
   const config = loadConfig({ ...handle.env, SOCIALFLOW_ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'silent' });
   const store: Store = await openStore(config, logger);
   const claimed: ClaimedDelivery[] = [];
+  let claimsDone = 0;
+  let claimGate: { promise: Promise<void>; waiting: number; release: () => void } | undefined;
   // The worker's view of the queue, counting what claims hand out.
   const queue = Object.assign(Object.create(store) as Store, {
     claimDue: async (...args: Parameters<Store['claimDue']>) => {
+      const gate = claimGate;
+      if (gate) {
+        gate.waiting++;
+        await gate.promise;
+      }
       const rows = await store.claimDue(...args);
+      claimsDone++;
       claimed.push(...rows);
       return rows;
     },
@@ -71,11 +83,14 @@ async function harness(concurrency: number, { holdAnswers = false } = {}): Promi
     perEndpointConcurrency: concurrency,
     autoDisable: { failingForMs: 3_600_000, minFailedDeliveries: 1000 },
     leaseMs: 60_000,
-    pollIntervalMs: 100,
+    // No polling claims: a hand-off is declined while a claim is on its way to the store, and
+    // these tests say which deliveries are handed off. Claims here follow announcements alone.
+    pollIntervalMs: 60_000,
     logger,
   });
   store.onWork(() => worker.wake());
   worker.start();
+  await waitFor(() => claimsDone > 0, { what: "the worker's first claim" });
   const ctx: ServiceContext = { store, config, policy, send, checkUrl: () => undefined, now: Date.now, handoff: worker };
   cleanups.push(async () => {
     await worker.stop(1000);
@@ -93,6 +108,17 @@ async function harness(concurrency: number, { holdAnswers = false } = {}): Promi
       const waiting = held ?? [];
       held = undefined;
       for (const resolve of waiting) resolve();
+    },
+    releaseOne: () => held?.shift()?.(),
+    holdClaims: () => {
+      let open!: () => void;
+      const gate = { promise: new Promise<void>((resolve) => (open = resolve)), waiting: 0, release: () => {} };
+      gate.release = () => {
+        claimGate = undefined;
+        open();
+      };
+      claimGate = gate;
+      return { waiting: () => gate.waiting, release: gate.release };
     },
     newEndpoint: async (over = {}) =>
       (await createEndpoint(ctx, workspaceId, { url: 'https://receiver.example/hook', events: ['post_published'], ...over })).id,
@@ -126,7 +152,41 @@ test('what the worker has no slot for goes through the queue, and is delivered o
   h.release();
   await waitFor(async () => (await h.deliveredCount(endpointId)) === 5, { what: 'all five delivered' });
   assert.equal(h.claimed.length, 3, 'the other three were claimed from the queue');
-  assert.deepEqual(h.sent.map((r) => (JSON.parse(r.body) as { post_id: string }).post_id), ['p0', 'p1', 'p2', 'p3', 'p4']);
+  assert.deepEqual(postIds(h.sent), ['p0', 'p1', 'p2', 'p3', 'p4']);
+});
+
+const postIds = (sent: AttemptRequest[]) => sent.map((r) => (JSON.parse(r.body) as { post_id: string }).post_id);
+
+test('a publish is not handed a slot that queued work for a capped endpoint is waiting for', async () => {
+  const h = await harness(4, { holdAnswers: true });
+  const endpointId = await h.newEndpoint({ maxConcurrency: 1 });
+  for (let i = 0; i < 3; i++) await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: `p${i}` });
+  await waitFor(() => h.sent.length === 1, { what: 'the first attempt in flight' });
+  // p1 and p2 wait in the queue behind the cap. When p0 finishes, its slot is theirs: a publish
+  // arriving just then must queue behind them rather than take it.
+  h.releaseOne();
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 1, { what: 'the first delivery recorded' });
+  await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: 'p3' });
+  h.release();
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 4, { what: 'all four delivered' });
+  assert.deepEqual(postIds(h.sent), ['p0', 'p1', 'p2', 'p3']);
+});
+
+test('no hand-off takes a slot while a claim is on its way to the store, so caps hold', async () => {
+  const h = await harness(4, { holdAnswers: true });
+  const endpointId = await h.newEndpoint({ maxConcurrency: 1 });
+  const claims = h.holdClaims();
+  // Queued without a hand-off: the worker's claim for it reads the endpoint's room (1), then waits.
+  await publishEvent({ ...h.ctx, handoff: undefined }, h.workspaceId, { ...SAMPLE, post_id: 'q0' });
+  await waitFor(() => claims.waiting() > 0, { what: 'a claim on its way' });
+  await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: 'p1' });
+  claims.release();
+  await waitFor(() => h.sent.length >= 1, { what: 'the claimed attempt' });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(postIds(h.sent), ['q0'], 'one attempt at a time for an endpoint capped at 1');
+  h.release();
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 2, { what: 'both delivered' });
+  assert.deepEqual(postIds(h.sent), ['q0', 'p1']);
 });
 
 test('a rate-limited endpoint is never handed off; its sibling in the same publish is', async () => {
