@@ -42,6 +42,11 @@ export interface RunRecord {
   storeCpuS: number | null;
   receiverCpuS: number;
   harnessCpuS: number;
+  /**
+   * CPU of every process in the run (system, store, publisher, receivers) ÷ its wall time: how
+   * much of the machine the run kept busy. Absent from results saved before it was measured.
+   */
+  coresBusy?: number | null;
   /** CPU (system process + store) per 1,000 deliveries, in milliseconds. */
   cpuMsPer1k: number | null;
   wallS: number;
@@ -102,6 +107,7 @@ export function figures(m: Measured): RunRecord {
   const deliverySpanS = (rcv.lastArrival - pub.startedAt) / 1000;
   const backlog = w.kind === 'backlog';
   const cpuTotal = m.cpuS + (m.storeCpuS ?? 0);
+  const wallS = (m.endedAt - pub.startedAt) / 1000;
   return {
     system: m.system,
     workload: w.id,
@@ -138,8 +144,9 @@ export function figures(m: Measured): RunRecord {
     storeCpuS: m.storeCpuS === null ? null : round(m.storeCpuS),
     receiverCpuS: round(m.receiverCpuS),
     harnessCpuS: round(m.harnessCpuS),
+    coresBusy: !backlog && wallS > 0 ? round((cpuTotal + m.receiverCpuS + m.harnessCpuS) / wallS, 2) : null,
     cpuMsPer1k: !backlog && delivered > 0 ? round((cpuTotal * 1000) / (delivered / 1000), 1) : null,
-    wallS: round((m.endedAt - pub.startedAt) / 1000),
+    wallS: round(wallS),
     publishS: round(publishS),
     maxPublishLagMs: w.rate ? round(pub.maxLagMs, 1) : null,
     queued: backlog ? pub.acceptedCount - delivered : null,

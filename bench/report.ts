@@ -102,6 +102,9 @@ const DELIVERY_ROWS: Row[] = [
   { label: 'CPU (s)', value: (r) => r.cpuS, format: dec2, ratio: true },
   { label: 'store CPU (s)', value: (r) => r.storeCpuS, format: dec2, when: anyValue((r) => r.storeCpuS) },
   { label: 'CPU ms / 1k deliveries (incl. store)', value: (r) => r.cpuMsPer1k, format: int, ratio: true },
+  { label: 'publisher + receivers CPU (s)', value: (r) => r.harnessCpuS + r.receiverCpuS, format: dec2 },
+  // Whether the machine itself was the limit: on 2 cores, a value near 2 means it was.
+  { label: 'cores busy (all processes)', value: (r) => r.coresBusy, format: dec2, when: anyValue((r) => r.coresBusy) },
   { label: 'max publish lag (ms)', value: (r) => r.maxPublishLagMs, format: dec1, when: anyValue((r) => r.maxPublishLagMs) },
   {
     // Counted when the last healthy delivery arrives: retries still waiting then are not a loss.
