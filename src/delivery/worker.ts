@@ -258,6 +258,9 @@ export class DeliveryWorker implements DeliveryHandoff {
       start: (claimed) => {
         if (settled) return;
         settled = true;
+        // A publish has one delivery per endpoint; a target not started here was not written.
+        const started = new Set(claimed.map((d) => d.endpointId));
+        targets.forEach((t, i) => taken[i] && !started.has(t.endpointId) && this.freeSlot(t.endpointId));
         for (const d of claimed) this.launch(d);
       },
       cancel: () => {

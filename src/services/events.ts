@@ -39,7 +39,7 @@ export interface HandoffReservation {
   leaseUntil: number;
   /** Per target, whether its delivery was taken. */
   taken: readonly boolean[];
-  /** The publish committed: attempt these. */
+  /** The publish committed: attempt these, and give back the slot of any other target taken. */
   start(claimed: ClaimedDelivery[]): void;
   /** The deliveries were not written (a failure, or an idempotent replay): free the slots. */
   cancel(): void;
@@ -101,7 +101,7 @@ export async function publishEvent(
     throw err;
   }
   if (reservation) {
-    if (outcome.created) reservation.start(handedOff(event, endpoints, deliveries));
+    if (outcome.created) reservation.start(handedOff(event, endpoints, deliveries, outcome.endpointsGone));
     else reservation.cancel();
   }
   if (!outcome.created && outcome.requestHash !== null && outcome.requestHash !== requestHash) {
@@ -112,11 +112,16 @@ export async function publishEvent(
 
 const handoffTarget = (e: EndpointRecord): HandoffTarget => ({ endpointId: e.id, maxConcurrency: e.maxConcurrency, rateLimit: e.rateLimit });
 
-/** The leased deliveries of a publish, with everything their first attempt needs. */
-function handedOff(event: EventRecord, endpoints: EndpointRecord[], deliveries: DeliveryRecord[]): ClaimedDelivery[] {
+/** The leased deliveries a publish wrote, with everything their first attempt needs. */
+function handedOff(
+  event: EventRecord,
+  endpoints: EndpointRecord[],
+  deliveries: DeliveryRecord[],
+  endpointsGone: ReadonlySet<string> | undefined,
+): ClaimedDelivery[] {
   const claimed: ClaimedDelivery[] = [];
   deliveries.forEach((d, i) => {
-    if (!d.lease) return;
+    if (!d.lease || endpointsGone?.has(d.endpointId)) return;
     const e = endpoints[i]!;
     claimed.push({
       deliveryId: d.id,

@@ -167,7 +167,16 @@ export interface PublishInput {
 }
 
 export type PublishOutcome =
-  | { created: true; event: EventRecord }
+  | {
+      created: true;
+      /** As stored: its fanout leaves out `endpointsGone`. */
+      event: EventRecord;
+      /**
+       * Endpoints deleted after the publish listed them and before it committed. Their deliveries
+       * were not written, as if the delete had come first. Absent when there were none.
+       */
+      endpointsGone?: ReadonlySet<string>;
+    }
   | { created: false; event: EventRecord; requestHash: string | null };
 
 export interface DeliveryFilter {

@@ -214,6 +214,22 @@ test('an idempotent replay gives back the slot it reserved', async () => {
   assert.equal(h.sent.length, 2, 'the replay sent nothing');
 });
 
+test('a hand-off to an endpoint deleted before the publish committed gives its slot back', async () => {
+  const h = await harness(1);
+  const endpointId = await h.newEndpoint();
+  const stale = await h.ctx.store.listEndpoints(h.workspaceId);
+  await h.ctx.store.deleteEndpoint(h.workspaceId, endpointId);
+  // The publish still sees the endpoint, as one that listed it just before the delete would.
+  const racing = { ...h.ctx, store: Object.assign(Object.create(h.ctx.store) as Store, { listEndpoints: async () => stale }) };
+  const { event } = await publishEvent(racing, h.workspaceId, SAMPLE);
+  assert.equal(event.fanout, 0);
+  const next = await h.newEndpoint();
+  await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: 'p2' });
+  await waitFor(async () => (await h.deliveredCount(next)) === 1, { what: 'the next publish delivered' });
+  assert.equal(h.claimed.length, 0, 'the only slot was free again, so the next publish was handed off');
+  assert.deepEqual(postIds(h.sent), ['p2'], 'nothing was sent to the deleted endpoint');
+});
+
 test('a stopped worker takes no hand-offs; its publishes wait in the queue', async () => {
   const h = await harness(4);
   const endpointId = await h.newEndpoint();

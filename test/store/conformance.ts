@@ -211,6 +211,24 @@ function dataConformance({ store }: SuiteContext): void {
     assert.equal(await store().getEvent(ws, events[3]!.id), undefined, 'the replay stored nothing');
   });
 
+  test('a publish to an endpoint deleted since it was listed leaves that delivery out; its group is unharmed', async () => {
+    const ws = await newWorkspace(store());
+    const [kept, deleted] = [await newEndpoint(store(), ws), await newEndpoint(store(), ws)];
+    await store().deleteEndpoint(ws, deleted.id);
+    const late = eventRecord(ws, { fanout: 2 });
+    const neighbour = eventRecord(ws, { fanout: 1 });
+    const [lateOutcome, neighbourOutcome] = await Promise.all([
+      store().publish({ event: late, deliveries: [deliveryRecord(late, kept.id), deliveryRecord(late, deleted.id)] }),
+      store().publish({ event: neighbour, deliveries: [deliveryRecord(neighbour, kept.id)] }),
+    ]);
+    const stored = { ...late, fanout: 1 };
+    assert.deepEqual(lateOutcome, { created: true, event: stored, endpointsGone: new Set([deleted.id]) });
+    assert.deepEqual(neighbourOutcome, { created: true, event: neighbour });
+    assert.deepEqual(await store().getEvent(ws, late.id), stored);
+    assert.deepEqual((await store().listDeliveriesForEvent(ws, late.id)).map((d) => d.endpointId), [kept.id]);
+    assert.equal((await store().listDeliveriesForEvent(ws, neighbour.id)).length, 1);
+  });
+
   test('listDeliveries: newest first, filters, cursor pages with exact ids', async () => {
     const ws = await newWorkspace(store());
     const other = await newWorkspace(store());

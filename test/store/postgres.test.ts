@@ -103,6 +103,29 @@ function sharedBackendTests(): void {
       assert.deepEqual(rows, [{ status: 'succeeded', n: 300, leased: 0 }]);
     });
 
+    test('a publish racing a delete of its endpoint waits for it, then leaves that delivery out', async () => {
+      const store = await open();
+      const ws = await newWorkspace(store);
+      const [kept, deleted] = [await newEndpoint(store, ws), await newEndpoint(store, ws)];
+      const deleter = new pg.Client({ connectionString: db.url });
+      await deleter.connect();
+      try {
+        await deleter.query('BEGIN');
+        await deleter.query('DELETE FROM endpoints WHERE id = $1', [deleted.id]);
+        const event = eventRecord(ws, { fanout: 2 });
+        const publishing = store.publish({ event, deliveries: [deliveryRecord(event, kept.id), deliveryRecord(event, deleted.id)] });
+        await new Promise((resolve) => setTimeout(resolve, 100)); // the publish is now waiting on the row lock
+        await deleter.query('COMMIT');
+        const outcome = await publishing;
+        assert.ok(outcome.created);
+        assert.deepEqual(outcome.endpointsGone, new Set([deleted.id]));
+        assert.equal(outcome.event.fanout, 1);
+        assert.deepEqual((await store.listDeliveriesForEvent(ws, event.id)).map((d) => d.endpointId), [kept.id]);
+      } finally {
+        await deleter.end();
+      }
+    });
+
     test('concurrent publishes from several nodes with one idempotency key make one event', async () => {
       const nodes = [await open(), await open(), await open()];
       const ws = await newWorkspace(nodes[0]!);

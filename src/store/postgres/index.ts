@@ -53,6 +53,29 @@ export interface PostgresOptions {
 /** Inserting an event whose idempotency key is taken does nothing, whoever took it and when. */
 const ON_KEY_TAKEN = 'ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 
+/**
+ * Locks the endpoints a group's deliveries go to until it commits, so none can be deleted under
+ * it, and leaves out the deliveries of any deleted since its publishes listed them, as if the
+ * delete had come first (its event's fanout then counts one fewer). FOR KEY SHARE waits for a
+ * delete in progress and then skips its row; the deliveries' foreign keys take the same lock.
+ */
+async function withoutDeletedEndpoints(client: pg.PoolClient, inputs: PublishInput[]) {
+  const gone: (Set<string> | undefined)[] = [];
+  const wanted = [...new Set(inputs.flatMap((input) => input.deliveries.map((d) => d.endpointId)))];
+  if (wanted.length === 0) return { inputs, gone };
+  const { rows } = await client.query<{ id: string }>('SELECT id FROM endpoints WHERE id = ANY($1::text[]) FOR KEY SHARE', [wanted]);
+  if (rows.length === wanted.length) return { inputs, gone };
+  const live = new Set(rows.map((r) => r.id));
+  const kept = inputs.map((input, i) => {
+    const deleted = input.deliveries.filter((d) => !live.has(d.endpointId)).map((d) => d.endpointId);
+    if (deleted.length === 0) return input;
+    gone[i] = new Set(deleted);
+    const event = { ...input.event, fanout: input.event.fanout - deleted.length };
+    return { ...input, event, deliveries: input.deliveries.filter((d) => live.has(d.endpointId)) };
+  });
+  return { inputs: kept, gone };
+}
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -183,10 +206,13 @@ export class PostgresStore implements Store {
    * Runs inside a transaction. Keyed publishes go one after the other, so a key repeated in the
    * group is a replay; every other event of the group is one insert, and all new deliveries another.
    */
-  private async insertPublished(client: pg.PoolClient, inputs: PublishInput[]): Promise<PublishOutcome[]> {
+  private async insertPublished(client: pg.PoolClient, given: PublishInput[]): Promise<PublishOutcome[]> {
+    const { inputs, gone } = await withoutDeletedEndpoints(client, given);
+    const created = (input: PublishInput, i: number): PublishOutcome =>
+      gone[i] ? { created: true, event: input.event, endpointsGone: gone[i] } : { created: true, event: input.event };
     const outcomes: PublishOutcome[] = [];
     const deliveries: DeliveryRecord[] = [];
-    for (const input of inputs) {
+    for (const [i, input] of inputs.entries()) {
       if (input.idempotencyKey === undefined) continue;
       const { event, idempotencyKey } = input;
       // A concurrent publish with the same key makes this wait for it; if it commits, ours does
@@ -203,7 +229,7 @@ export class PostgresStore implements Store {
         continue;
       }
       deliveries.push(...input.deliveries);
-      outcomes.push({ created: true, event });
+      outcomes.push(created(input, i));
     }
     const unkeyed = inputs.filter((input) => input.idempotencyKey === undefined);
     if (unkeyed.length > 0) await client.query(bulkInsert('events', EVENT_COLUMNS, unkeyed));
@@ -213,7 +239,7 @@ export class PostgresStore implements Store {
     if (deliveries.some((d) => !d.lease)) await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
     // Answers in input order: keyed outcomes were collected in order, the rest all created.
     let keyed = 0;
-    return inputs.map((input) => (input.idempotencyKey === undefined ? { created: true, event: input.event } : outcomes[keyed++]!));
+    return inputs.map((input, i) => (input.idempotencyKey === undefined ? created(input, i) : outcomes[keyed++]!));
   }
 
   async getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined> {
