@@ -97,6 +97,7 @@ async function measureInner(
     const secrets = await inst.register(urls);
     await receivers.setSecrets(secrets);
     if (w.kind !== 'backlog' && opts.warmup > 0) await warmUp(inst, w, receivers, opts);
+    await inst.settle?.();
     phases.warmup = now() - t;
     t = now();
     const tag = newTag('run');

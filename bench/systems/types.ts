@@ -38,6 +38,11 @@ export interface Instance {
   register(urls: string[]): Promise<string[]>;
   /** Publish the run's events (or, for the ceiling, send them). */
   run(plan: RunPlan): Promise<DriveResult>;
+  /**
+   * After the warm-up: bring the store to the state it has once it has run for a while, which a
+   * fresh one lacks (PostgreSQL: the planner statistics that autovacuum gathers within a minute).
+   */
+  settle?(): Promise<void>;
   stop(): Promise<void>;
 }
 
