@@ -101,19 +101,41 @@ export interface TestServer {
 }
 
 export async function waitHealthy(url: string, node: NodeProcess): Promise<void> {
-  await waitFor(
-    async () => {
-      if (node.child.exitCode !== null) throw new Error(`server exited early:\n${node.output()}`);
-      const res = await fetch(`${url}/healthz`);
-      return res.ok;
-    },
-    { timeoutMs: 30_000, what: 'the server to answer /healthz' },
-  );
+  let healthy = false;
+  // A server that exits while starting fails the wait at once, with its output.
+  const exitedEarly = node.exited.then(() => {
+    if (!healthy) throw new Error(`server exited early:\n${node.output()}`);
+  });
+  exitedEarly.catch(() => undefined); // an exit after a timed-out wait is reported by the wait
+  await Promise.race([
+    waitFor(
+      async () => {
+        const res = await fetch(`${url}/healthz`);
+        return res.ok;
+      },
+      { timeoutMs: 30_000, what: 'the server to answer /healthz' },
+    ),
+    exitedEarly,
+  ]);
+  healthy = true;
 }
 
 export async function startServer(extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const store = await freshStore();
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), store, extraEnv);
+    } catch (err) {
+      // A port free a moment ago can be taken before the server binds it (outgoing connections
+      // draw their local ports from the same range): try another.
+      if (attempt < 3 && String(err).includes('EADDRINUSE')) continue;
+      await store.cleanup();
+      throw err;
+    }
+  }
+}
+
+async function startOn(port: number, store: StoreHandle, extraEnv: Record<string, string>): Promise<TestServer> {
   const key = `sfk_test_${randomBytes(12).toString('hex')}`;
   const env = { ...store.env, PORT: String(port), HOST: '127.0.0.1', SOCIALFLOW_BOOTSTRAP_KEY: key, ...extraEnv };
   const url = `http://127.0.0.1:${port}`;
@@ -161,6 +183,12 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
       await store.cleanup();
     },
   };
-  await waitHealthy(url, server.node);
+  try {
+    await waitHealthy(url, server.node);
+  } catch (err) {
+    server.node.child.kill('SIGKILL');
+    await server.node.exited;
+    throw err;
+  }
   return server;
 }
