@@ -11,6 +11,8 @@ import type { RunRecord } from './figures.js';
 const COLORS: Record<string, string> = { ceiling: '#9aa5b1', bullmq: '#e07b39', service: '#2f6fd0', 'service-pg': '#7a52c7' };
 const WIDTH = 880;
 const PANEL_H = 230;
+/** Rough width of one character of a group label (11 px system-ui), for deciding when to wrap. */
+const GROUP_CHAR_PX = 6;
 
 interface Group {
   label: string;
@@ -19,6 +21,15 @@ interface Group {
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 const fmt = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** A group's label under its bars, on two lines (split at " · ") when one would not fit. */
+function groupLabel(label: string, x: number, y: number, width: number): string {
+  const cut = label.indexOf(' · ');
+  const fits = label.length * GROUP_CHAR_PX <= width - 8;
+  const lines = fits || cut < 0 ? [label] : [label.slice(0, cut), label.slice(cut + 3)];
+  const spans = lines.map((line, i) => `<tspan x="${x.toFixed(1)}" dy="${i === 0 ? 0 : 13}">${esc(line)}</tspan>`).join('');
+  return `<text x="${x.toFixed(1)}" y="${y}" class="group">${spans}</text>`;
+}
 
 function panel(top: number, title: string, groups: Group[], systems: string[]): string {
   const left = 60;
@@ -30,6 +41,8 @@ function panel(top: number, title: string, groups: Group[], systems: string[]): 
   out.push(`<line x1="${left}" y1="${plotTop + plotH}" x2="${left + plotW}" y2="${plotTop + plotH}" class="axis"/>`);
   const groupW = plotW / Math.max(1, groups.length);
   const barW = Math.min(48, (groupW - 24) / Math.max(1, systems.length));
+  // Narrow bars take smaller figures, so that neighbours' figures do not run together.
+  const valueClass = barW < 34 ? 'value small' : 'value';
   groups.forEach((g, gi) => {
     const gx = left + gi * groupW + (groupW - barW * systems.length) / 2;
     g.values.forEach((v, si) => {
@@ -37,9 +50,9 @@ function panel(top: number, title: string, groups: Group[], systems: string[]): 
       if (v === null) return;
       const h = (v / max) * plotH;
       out.push(`<rect x="${x.toFixed(1)}" y="${(plotTop + plotH - h).toFixed(1)}" width="${(barW - 4).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[systems[si]!] ?? '#888'}"/>`);
-      out.push(`<text x="${(x + (barW - 4) / 2).toFixed(1)}" y="${(plotTop + plotH - h - 4).toFixed(1)}" class="value">${fmt(v)}</text>`);
+      out.push(`<text x="${(x + (barW - 4) / 2).toFixed(1)}" y="${(plotTop + plotH - h - 4).toFixed(1)}" class="${valueClass}">${fmt(v)}</text>`);
     });
-    out.push(`<text x="${(left + gi * groupW + groupW / 2).toFixed(1)}" y="${plotTop + plotH + 18}" class="group">${esc(g.label)}</text>`);
+    out.push(groupLabel(g.label, left + gi * groupW + groupW / 2, plotTop + plotH + 18, groupW));
   });
   return out.join('\n');
 }
@@ -78,6 +91,7 @@ export function renderChart(results: Results): string {
 <style>
   .title { font-size: 14px; font-weight: 600; fill: #222; }
   .value { font-size: 11px; text-anchor: middle; fill: #333; }
+  .value.small { font-size: 9px; }
   .group { font-size: 11px; text-anchor: middle; fill: #444; }
   .legend { font-size: 12px; fill: #222; }
   .axis { stroke: #999; }

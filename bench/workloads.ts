@@ -131,7 +131,7 @@ export function buildWorkloads(s: Sizes, ids: string[]): Workload[] {
     else if (id.startsWith('scale-')) {
       const n = Number(id.slice(6));
       if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`bad workload ${id}`);
-      out.push({ id, title: `scaling: ${fmt(n)} events → 1 endpoint`, short: `${fmt(n)} events`, kind: 'delivery', events: n, modes: ['ok'] });
+      out.push({ id, title: `scaling: ${fmt(n)} events → 1 endpoint`, short: `scaling · ${fmt(n)} events`, kind: 'delivery', events: n, modes: ['ok'] });
     } else throw new Error(`unknown workload "${id}" (known: a, b, c, d, backlog, scale-N)`);
   }
   return out;
