@@ -54,26 +54,22 @@ export interface PostgresOptions {
 const ON_KEY_TAKEN = 'ON CONFLICT (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
 
 /**
- * Locks the endpoints a group's deliveries go to until it commits, so none can be deleted under
- * it, and leaves out the deliveries of any deleted since its publishes listed them, as if the
- * delete had come first (its event's fanout then counts one fewer). FOR KEY SHARE waits for a
- * delete in progress and then skips its row; the deliveries' foreign keys take the same lock.
+ * Writes the deliveries whose endpoint still exists, in one statement, and returns those
+ * endpoints. An endpoint deleted since its publish listed it is left out, as if the delete had
+ * come first: FOR KEY SHARE waits for a delete in progress and then skips the deleted row (the
+ * deliveries' foreign keys would wait the same way, and then fail), and keeps the rest from being
+ * deleted until the commit.
  */
-async function withoutDeletedEndpoints(client: pg.PoolClient, inputs: PublishInput[]) {
-  const gone: (Set<string> | undefined)[] = [];
-  const wanted = [...new Set(inputs.flatMap((input) => input.deliveries.map((d) => d.endpointId)))];
-  if (wanted.length === 0) return { inputs, gone };
-  const { rows } = await client.query<{ id: string }>('SELECT id FROM endpoints WHERE id = ANY($1::text[]) FOR KEY SHARE', [wanted]);
-  if (rows.length === wanted.length) return { inputs, gone };
-  const live = new Set(rows.map((r) => r.id));
-  const kept = inputs.map((input, i) => {
-    const deleted = input.deliveries.filter((d) => !live.has(d.endpointId)).map((d) => d.endpointId);
-    if (deleted.length === 0) return input;
-    gone[i] = new Set(deleted);
-    const event = { ...input.event, fanout: input.event.fanout - deleted.length };
-    return { ...input, event, deliveries: input.deliveries.filter((d) => live.has(d.endpointId)) };
+async function insertDeliveriesOfLiveEndpoints(client: pg.PoolClient, deliveries: DeliveryRecord[]): Promise<Set<string>> {
+  const insert = bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries);
+  const endpointIds = [...new Set(deliveries.map((d) => d.endpointId))];
+  const { rows } = await client.query<{ id: string }>({
+    text: `WITH live AS (SELECT id FROM endpoints WHERE id = ANY($${insert.values.length + 1}::text[]) FOR KEY SHARE),
+      written AS (${insert.text} WHERE u.endpoint_id IN (SELECT id FROM live))
+      SELECT id FROM live`,
+    values: [...insert.values, endpointIds],
   });
-  return { inputs: kept, gone };
+  return new Set(rows.map((r) => r.id));
 }
 
 export class PostgresStore implements Store {
@@ -204,14 +200,11 @@ export class PostgresStore implements Store {
 
   /**
    * Runs inside a transaction. Keyed publishes go one after the other, so a key repeated in the
-   * group is a replay; every other event of the group is one insert, and all new deliveries another.
+   * group is a replay; every other event of the group is one insert, and all new deliveries one
+   * more statement, which also leaves out endpoints deleted meanwhile.
    */
-  private async insertPublished(client: pg.PoolClient, given: PublishInput[]): Promise<PublishOutcome[]> {
-    const { inputs, gone } = await withoutDeletedEndpoints(client, given);
-    const created = (input: PublishInput, i: number): PublishOutcome =>
-      gone[i] ? { created: true, event: input.event, endpointsGone: gone[i] } : { created: true, event: input.event };
-    const outcomes: PublishOutcome[] = [];
-    const deliveries: DeliveryRecord[] = [];
+  private async insertPublished(client: pg.PoolClient, inputs: PublishInput[]): Promise<PublishOutcome[]> {
+    const replays = new Map<number, PublishOutcome>();
     for (const [i, input] of inputs.entries()) {
       if (input.idempotencyKey === undefined) continue;
       const { event, idempotencyKey } = input;
@@ -225,21 +218,30 @@ export class PostgresStore implements Store {
         ])).rows as Row[];
         // Only a purge between the two statements gets here; failing lets the caller retry.
         if (!row) throw new Error('The event holding this idempotency key vanished; retry the publish.');
-        outcomes.push({ created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) });
-        continue;
+        replays.set(i, { created: false, event: toEvent(row), requestHash: strOrNull(row.request_hash) });
       }
-      deliveries.push(...input.deliveries);
-      outcomes.push(created(input, i));
     }
     const unkeyed = inputs.filter((input) => input.idempotencyKey === undefined);
     if (unkeyed.length > 0) await client.query(bulkInsert('events', EVENT_COLUMNS, unkeyed));
-    for (const input of unkeyed) deliveries.push(...input.deliveries);
-    if (deliveries.length > 0) await client.query(bulkInsert('deliveries', DELIVERY_COLUMNS, deliveries));
+    const created = inputs.filter((_, i) => !replays.has(i));
+    const deliveries = created.flatMap((input) => input.deliveries);
+    const live = deliveries.length > 0 ? await insertDeliveriesOfLiveEndpoints(client, deliveries) : new Set<string>();
+    const outcomes: PublishOutcome[] = [];
+    for (const [i, input] of inputs.entries()) {
+      const replay = replays.get(i);
+      const gone = replay ? undefined : new Set(input.deliveries.filter((d) => !live.has(d.endpointId)).map((d) => d.endpointId));
+      if (!gone?.size) {
+        outcomes.push(replay ?? { created: true, event: input.event });
+        continue;
+      }
+      // Rare (a delete raced the publish): the event was written counting the deliveries left out.
+      const event = { ...input.event, fanout: input.event.fanout - gone.size };
+      await client.query('UPDATE events SET fanout = $2 WHERE id = $1', [event.id, event.fanout]);
+      outcomes.push({ created: true, event, endpointsGone: gone });
+    }
     // Deliveries handed to a worker at publish are its already; only the rest are news to claimers.
-    if (deliveries.some((d) => !d.lease)) await client.query(NOTIFY_WORK_SQL); // delivered on commit, not before
-    // Answers in input order: keyed outcomes were collected in order, the rest all created.
-    let keyed = 0;
-    return inputs.map((input, i) => (input.idempotencyKey === undefined ? created(input, i) : outcomes[keyed++]!));
+    if (deliveries.some((d) => !d.lease && live.has(d.endpointId))) await client.query(NOTIFY_WORK_SQL); // delivered on commit
+    return outcomes;
   }
 
   async getEvent(workspaceId: string, id: string): Promise<EventRecord | undefined> {

@@ -20,11 +20,15 @@ const pgTextOrNull = (s: string | null): string | null => (s === null ? null : p
 /** Column name, PostgreSQL array element type, and how to read the value from a record. */
 type Column<T> = readonly [name: string, type: string, get: (record: T) => unknown];
 
-/** One INSERT for any number of rows: one array parameter per column, zipped by unnest(). */
-export function bulkInsert<T>(table: string, columns: readonly Column<T>[], records: readonly T[]): QueryConfig {
+/**
+ * One INSERT for any number of rows: one array parameter per column, zipped by unnest(). The rows
+ * are named `u` with the table's column names, so a caller may append a WHERE clause.
+ */
+export function bulkInsert<T>(table: string, columns: readonly Column<T>[], records: readonly T[]): QueryConfig & { values: unknown[] } {
+  const names = columns.map((c) => c[0]).join(', ');
   return {
-    text: `INSERT INTO ${table} (${columns.map((c) => c[0]).join(', ')})
-           SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${c[1]}[]`).join(', ')})`,
+    text: `INSERT INTO ${table} (${names})
+           SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${c[1]}[]`).join(', ')}) AS u(${names})`,
     values: columns.map(([, , get]) => records.map(get)),
   };
 }
