@@ -172,6 +172,24 @@ test('a publish is not handed a slot that queued work for a capped endpoint is w
   assert.deepEqual(postIds(h.sent), ['p0', 'p1', 'p2', 'p3']);
 });
 
+test('work queued for an endpoint at its cap, which no hand-off declined, is not overtaken either', async () => {
+  const h = await harness(4, { holdAnswers: true });
+  const endpointId = await h.newEndpoint({ maxConcurrency: 1 });
+  await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: 'p0' });
+  await waitFor(() => h.sent.length === 1, { what: 'the first attempt in flight' });
+  // Queued the way a retry coming due would be: the claim it wakes finds the endpoint at its cap.
+  const claimsBefore = h.claimed.length;
+  await publishEvent({ ...h.ctx, handoff: undefined }, h.workspaceId, { ...SAMPLE, post_id: 'q1' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(h.claimed.length, claimsBefore, 'the claim took nothing: the endpoint was at its cap');
+  h.releaseOne();
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 1, { what: 'the first delivery recorded' });
+  await publishEvent(h.ctx, h.workspaceId, { ...SAMPLE, post_id: 'p2' });
+  h.release();
+  await waitFor(async () => (await h.deliveredCount(endpointId)) === 3, { what: 'all three delivered' });
+  assert.deepEqual(postIds(h.sent), ['p0', 'q1', 'p2']);
+});
+
 test('no hand-off takes a slot while a claim is on its way to the store, so caps hold', async () => {
   const h = await harness(4, { holdAnswers: true });
   const endpointId = await h.newEndpoint({ maxConcurrency: 1 });
