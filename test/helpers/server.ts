@@ -111,7 +111,10 @@ export async function waitHealthy(url: string, node: NodeProcess): Promise<void>
     waitFor(
       async () => {
         const res = await fetch(`${url}/healthz`);
-        return res.ok;
+        // Only this server's answer counts: another process (a receiver of a test running beside
+        // this one) may hold the port, in which case this server is about to exit with EADDRINUSE.
+        const body = res.ok ? ((await res.json().catch(() => undefined)) as { status?: string; store?: string } | undefined) : undefined;
+        return body?.status === 'ok' && typeof body.store === 'string';
       },
       { timeoutMs: 30_000, what: 'the server to answer /healthz' },
     ),
