@@ -88,7 +88,14 @@ async function harness(concurrency: number, { holdAnswers = false } = {}): Promi
     pollIntervalMs: 60_000,
     logger,
   });
-  store.onWork(() => worker.wake());
+  let wakes = 0;
+  store.onWork(() => {
+    wakes++;
+    worker.wake();
+  });
+  // PostgreSQL calls its listeners once its LISTEN connection is up; let that happen before the
+  // worker starts, so that no stray claim runs during a test.
+  if (store.kind === 'postgres') await waitFor(() => wakes > 0, { what: 'the LISTEN connection' });
   worker.start();
   await waitFor(() => claimsDone > 0, { what: "the worker's first claim" });
   const ctx: ServiceContext = { store, config, policy, send, checkUrl: () => undefined, now: Date.now, handoff: worker };
